@@ -1,0 +1,385 @@
+"""
+Scope routers: drop-ins for ``channels.routing`` with matching kept apart from dispatch.
+
+Every router has a pure ``match(scope)`` that returns a :class:`Match` (or ``None``) and never
+runs an application; ``__call__`` calls ``match()`` and hands the connection over. The route
+tester, the recorder and the management command read the same ``match()``, so what they say is
+what routing does.
+"""
+
+import importlib
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import URLPattern, URLResolver
+from django.urls.exceptions import Resolver404
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from channels_admin.routing.trace import current_trace, record_step
+
+REGEX_METACHARACTERS = frozenset(".^$*+?{}[]|()")
+QUANTIFIERS = frozenset("*?{")
+MAX_UNWRAP_DEPTH = 50
+
+
+class RouteNotFound(ValueError):
+    """No route matched. A ``ValueError``, so code written for Channels keeps working."""
+
+
+class Match:
+    """What a router decided for one scope: which entry, which app, and the child scope.
+
+    ``key`` is the index of the URL route, or the protocol type or channel name; ``inner`` is
+    a nested router's own match, so one match describes the whole path to the leaf.
+    """
+
+    __slots__ = ("key", "app", "scope", "inner")
+
+    def __init__(self, key, app, scope, inner=None):
+        self.key = key
+        self.app = app
+        self.scope = scope
+        self.inner = inner
+
+    def __repr__(self):
+        return f"<Match {self.key!r} -> {self.app!r}>"
+
+
+def get_default_application():
+    """Return the application named by the ``ASGI_APPLICATION`` setting."""
+    try:
+        path, name = settings.ASGI_APPLICATION.rsplit(".", 1)
+    except (ValueError, AttributeError):
+        raise ImproperlyConfigured("Cannot find ASGI_APPLICATION setting.")
+    try:
+        module = importlib.import_module(path)
+    except ImportError:
+        raise ImproperlyConfigured("Cannot import ASGI_APPLICATION module %r" % path)
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise ImproperlyConfigured("Cannot find %r in ASGI_APPLICATION module %s" % (name, path))
+
+
+def unwrap(app):
+    """Yield ``app`` and each app it wraps (``.inner``, ``.application``, ``__wrapped__``)."""
+    seen = set()
+    while app is not None and id(app) not in seen and len(seen) < MAX_UNWRAP_DEPTH:
+        seen.add(id(app))
+        yield app
+        if isinstance(app, type):  # a consumer class is a leaf, whatever its attributes
+            return
+        app = next(
+            (
+                getattr(app, attr)
+                for attr in ("inner", "application", "__wrapped__")
+                if getattr(app, attr, None) is not None
+            ),
+            None,
+        )
+
+
+def find_path_router(app):
+    """The router that routes on the remaining path, looking through middleware; else None."""
+    for candidate in unwrap(app):
+        if getattr(candidate, "_path_routing", False) is True:
+            return candidate
+    return None
+
+
+class ProtocolTypeRouter:
+    """Dispatches on ``scope["type"]`` to one of a mapping of applications."""
+
+    def __init__(self, application_mapping):
+        self.application_mapping = application_mapping
+
+    def match(self, scope):
+        app = self.application_mapping.get(scope["type"])
+        if app is None:
+            return None
+        return Match(scope["type"], app, scope)
+
+    async def __call__(self, scope, receive, send):
+        match = self.match(scope)
+        record_step(self, scope, match)
+        if match is None:
+            raise RouteNotFound("No application configured for scope type %r" % scope["type"])
+        return await match.app(scope, receive, send)
+
+
+class ChannelNameRouter:
+    """Dispatches ``channel`` scopes on ``scope["channel"]`` (for ``runworker``)."""
+
+    def __init__(self, application_mapping):
+        self.application_mapping = application_mapping
+
+    def match(self, scope):
+        if "channel" not in scope:
+            raise ValueError(
+                "ChannelNameRouter got a scope without a 'channel' key. "
+                "Did you make sure it's only being used for 'channel' type messages?"
+            )
+        app = self.application_mapping.get(scope["channel"])
+        if app is None:
+            return None
+        return Match(scope["channel"], app, scope)
+
+    async def __call__(self, scope, receive, send):
+        match = self.match(scope)
+        record_step(self, scope, match)
+        if match is None:
+            raise RouteNotFound("No application configured for channel name %r" % scope["channel"])
+        return await match.app(scope, receive, send)
+
+
+def _regex_literal_prefix(regex):
+    """The literal text every match of an anchored ``^...`` regex starts with ("" if unsure)."""
+    if not regex.startswith("^") or "|" in regex:
+        return ""
+    literal = []
+    chars = iter(regex[1:])
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, "")
+            if not escaped or escaped.isalnum():
+                break
+            literal.append(escaped)
+        elif char in REGEX_METACHARACTERS:
+            if char in QUANTIFIERS and literal:
+                literal.pop()  # "ab?" only promises "a"
+            break
+        else:
+            literal.append(char)
+    return "".join(literal)
+
+
+class PathRoute:
+    """One entry of a URLRouter: a Django ``path()``/``re_path()`` and where it leads.
+
+    ``match_path(path)`` returns ``(remaining, args, kwargs)`` or None, exactly as the Django
+    pattern's own ``match()`` would; it is picked once, here, to skip work per connection.
+    """
+
+    __slots__ = (
+        "index",
+        "url_pattern",
+        "pattern",
+        "app",
+        "defaults",
+        "router",
+        "nested_router",
+        "decides_when_called",
+        "prefix",
+        "regex",
+        "converters",
+        "match_path",
+    )
+
+    def __init__(self, index, url_pattern):
+        self.index = index
+        self.url_pattern = url_pattern
+        if isinstance(url_pattern, URLResolver):  # include(): a nested router
+            self.app = URLRouter(_included_patterns(url_pattern))
+            self.defaults = url_pattern.default_kwargs
+        elif isinstance(url_pattern, URLPattern):
+            self.app = url_pattern.callback
+            self.defaults = url_pattern.default_args
+        else:
+            raise ImproperlyConfigured(
+                "URLRouter routes must be path() or re_path() entries, not %r." % (url_pattern,)
+            )
+        self.router = find_path_router(self.app)
+        # A nested router that is not ours (stock Channels) can only answer by being called.
+        self.decides_when_called = self.router is not None and not isinstance(
+            self.router, URLRouter
+        )
+        self.nested_router = self.router if isinstance(self.router, URLRouter) else None
+        self.pattern = url_pattern.pattern
+        if self.router is not None and getattr(self.pattern, "_is_endpoint", False):
+            # The inner router routes the rest of the path, so this is a prefix, not an endpoint.
+            self.pattern = _prefix_pattern(self.pattern)
+        self.prefix = ""
+        self.regex = None
+        self.match_path = self.pattern.match  # lazily translated or custom patterns
+        pattern = self.pattern
+        if isinstance(pattern, RoutePattern) and isinstance(pattern._route, str):
+            route = pattern._route
+            if not pattern.converters:
+                self.prefix = route
+                self.match_path = self._equal if pattern._is_endpoint else self._starts
+            else:
+                self.prefix = route[: route.index("<")]
+                self.regex = pattern.regex.search
+                self.converters = tuple(pattern.converters.items())
+                self.match_path = self._converted
+        elif isinstance(pattern, RegexPattern) and isinstance(pattern._regex, str):
+            self.prefix = _regex_literal_prefix(pattern._regex)
+            # Django's re_path rule: an endpoint ending in "$" must match the whole path.
+            if pattern._is_endpoint and pattern._regex.endswith("$"):
+                self.regex = pattern.regex.fullmatch
+            else:
+                self.regex = pattern.regex.search
+            self.match_path = self._regex
+
+    def _equal(self, path):
+        return ("", (), {}) if path == self.prefix else None
+
+    def _starts(self, path):
+        return (path[len(self.prefix) :], (), {}) if path.startswith(self.prefix) else None
+
+    def _converted(self, path):
+        match = self.regex(path)
+        if match is None:
+            return None
+        kwargs = match.groupdict()
+        try:
+            for key, converter in self.converters:
+                kwargs[key] = converter.to_python(kwargs[key])
+        except ValueError:
+            return None
+        return path[match.end() :], (), kwargs
+
+    def _regex(self, path):
+        match = self.regex(path)
+        if match is None:
+            return None
+        # Named groups win; positional ones count only when none is named.
+        kwargs = match.groupdict()
+        if kwargs:
+            return path[match.end() :], (), {k: v for k, v in kwargs.items() if v is not None}
+        return path[match.end() :], match.groups(), kwargs
+
+    def __repr__(self):
+        return "<PathRoute %s>" % self.pattern
+
+
+def _prefix_pattern(pattern):
+    if isinstance(pattern, RegexPattern):
+        return RegexPattern(pattern._regex, pattern.name, is_endpoint=False)
+    if isinstance(pattern, RoutePattern):
+        return RoutePattern(pattern._route, pattern.name, is_endpoint=False)
+    raise ValueError(f"Unsupported pattern type: {type(pattern)}")
+
+
+def _included_patterns(resolver):
+    """The patterns of ``include()``: a list, or a module's websocket_urlpatterns/urlpatterns."""
+    urlconf = resolver.urlconf_name
+    if isinstance(urlconf, str):
+        urlconf = importlib.import_module(urlconf)
+    if isinstance(urlconf, (list, tuple)):
+        return urlconf
+    for name in ("websocket_urlpatterns", "urlpatterns"):
+        patterns = getattr(urlconf, name, None)
+        if patterns is not None:
+            return patterns
+    raise ImproperlyConfigured(
+        "include(%r) found neither websocket_urlpatterns nor urlpatterns in it." % urlconf
+    )
+
+
+def _index_by_first_segment(entries):
+    """Which entries can match a path, keyed by the path's first segment.
+
+    An entry whose literal prefix contains a slash can only match paths starting with that
+    segment; the others can match anything. Keeping the per-segment lists in route order keeps
+    "first match wins" while a thousand-route table costs a dict lookup, not a thousand regexes.
+    """
+    any_segment = []
+    by_segment = {}
+    for entry in entries:
+        segment, slash, _ = entry.prefix.partition("/")
+        if slash:
+            if segment not in by_segment:
+                by_segment[segment] = list(any_segment)
+            by_segment[segment].append(entry)
+        else:
+            any_segment.append(entry)
+            for segment_entries in by_segment.values():
+                segment_entries.append(entry)
+    for segment, segment_entries in by_segment.items():
+        by_segment[segment] = tuple(segment_entries)
+    return tuple(any_segment), by_segment
+
+
+class URLRouter:
+    """Routes ``http`` and ``websocket`` scopes on their path, like Django's URL resolver.
+
+    Captured values land in ``scope["url_route"]`` and the unmatched rest of the path in
+    ``scope["path_remaining"]``. Nested routers work under middleware, and ``include()``
+    nests a list or module of routes.
+    """
+
+    #: Routes on ``scope["path_remaining"]``, so a ``path()`` leading here is a prefix.
+    _path_routing = True
+
+    def __init__(self, routes):
+        self.routes = routes
+        self.entries = [PathRoute(index, route) for index, route in enumerate(routes)]
+        self._any_segment, self._by_segment = _index_by_first_segment(self.entries)
+
+    def match(self, scope, start=0):
+        """The first route from index ``start`` on that takes ``scope``, or None."""
+        found = self._resolve(scope, start)
+        return None if found is None else Match(*found)
+
+    def _resolve(self, scope, start):
+        # match() without the Match object: dispatch runs this once per connection.
+        path = scope.get("path_remaining")
+        if path is None:
+            path = scope.get("path")
+            if path is None:
+                raise ValueError("No 'path' key in connection scope, cannot route URLs")
+            root_path = scope.get("root_path")  # only the outermost router strips it
+            if root_path:
+                if not path.startswith(root_path):
+                    return None
+                path = path[len(root_path) :]
+        path = path.lstrip("/")
+        for entry in self._by_segment.get(path.partition("/")[0], self._any_segment):
+            if entry.index < start:
+                continue
+            found = entry.match_path(path)
+            if found is None:
+                continue
+            remaining, args, kwargs = found
+            if entry.defaults:
+                kwargs.update(entry.defaults)
+            outer = scope.get("url_route")
+            if outer:
+                args = tuple(outer.get("args", ())) + args
+                kwargs = {**outer.get("kwargs", {}), **kwargs}
+            child = dict(
+                scope, path_remaining=remaining, url_route={"args": args, "kwargs": kwargs}
+            )
+            inner = None
+            if entry.nested_router is not None:
+                inner = entry.nested_router.match(child)
+                if inner is None:
+                    continue  # nested miss: try the next route, as Resolver404 does
+            return entry.index, entry.app, child, inner
+        return None
+
+    async def __call__(self, scope, receive, send):
+        trace = current_trace.get()
+        start = 0
+        while (found := self._resolve(scope, start)) is not None:
+            index, app, child, _ = found
+            if trace is not None:
+                trace.append((self, scope, Match(*found)))
+            try:
+                return await app(child, receive, send)
+            except Resolver404:
+                if not self.entries[index].decides_when_called:
+                    raise
+                start = index + 1  # a stock Channels router missed: try the next route
+        if trace is not None:
+            trace.append((self, scope, None))
+        path = scope.get("path_remaining", scope.get("path"))
+        if "path_remaining" in scope:
+            raise Resolver404("No route found for path %r." % path)
+        raise RouteNotFound(
+            "No route found for path %r (%d routes tried)." % (path, len(self.entries))
+        )
+
+    def __repr__(self):
+        return "<URLRouter %d routes>" % len(self.entries)

@@ -1,0 +1,203 @@
+"""Shared fixtures: a real redis-server, a real daphne serving the demo, real Chromium.
+
+Each service is started by the fixture that needs it, on 127.0.0.1 and a free port, and
+stopped by the same fixture. Where a service is missing the test is skipped with the package
+to install; with ``CHANNELS_ADMIN_NO_SKIP=1`` (set by CI) every skip is a failure instead.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PROJECT = ROOT / "example_project"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTUP_TIMEOUT = 30.0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CHANNELS_ADMIN_NO_SKIP") == "1":
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but CHANNELS_ADMIN_NO_SKIP=1 forbids skips: {report.longrepr}"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(ready, what, process=None, timeout=STARTUP_TIMEOUT):
+    """Poll ``ready()`` until true; fail naming ``what`` if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{output}")
+        if ready():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start within {timeout}s")
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real redis-server on a free port, for the whole session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=port)
+
+        def answers():
+            try:
+                return client.ping()
+            except redis.ConnectionError:
+                return False
+
+        wait_until(answers, "redis-server", process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    """A client of the session's redis-server, flushed before each test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+class DemoServer:
+    """The example project served by a real daphne process."""
+
+    def __init__(self, workdir, env):
+        self.workdir = workdir
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.username = "staff"
+        self.password = "staff-password-for-tests"
+        self.process = None
+
+    def manage(self, *args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=EXAMPLE_PROJECT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+
+    def start(self):
+        self.manage("migrate", "--noinput")
+        self.manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; "
+            f"User.objects.create_superuser({self.username!r}, 'staff@example.com', "
+            f"{self.password!r})",
+        )
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "demo.asgi:application",
+            ],
+            cwd=EXAMPLE_PROJECT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        wait_until(lambda: port_open(self.port), "daphne", self.process)
+
+    def stop(self):
+        if self.process is not None:
+            stop(self.process)
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    """The demo on daphne, with its own SQLite file and a superuser ``staff``."""
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="demo.settings",
+        DEMO_DATABASE=str(tmp_path / "demo.sqlite3"),
+        DJANGO_SECRET_KEY="demo-server-tests",
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(EXAMPLE_PROJECT)]),
+    )
+    server = DemoServer(tmp_path, env)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
