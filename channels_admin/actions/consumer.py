@@ -18,6 +18,9 @@ Close codes:
   accepted and then closed, so that browsers see the code (a refused handshake shows as 1006).
 - **4400**: the connection's URL kwarg named by ``group_send_lookup_kwargs`` is not usable as
   a Channels group name (ASCII letters, digits, ``-_.``, under 100 characters).
+- **1009** comes from daphne, not from here: it closes on a frame over 1 MiB before the
+  consumer sees it (``daphne --websocket-max-message-size``); ``max_frame_size`` is the
+  consumer's own limit, a 400 reply, for servers that allow more.
 """
 
 import json
