@@ -1,13 +1,11 @@
 """Channels 1 generic consumers: from route_class() in a MessageRouter, and as_asgi()."""
 
-import asyncio
 import json
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from channels.worker import Worker
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connections
@@ -22,6 +20,7 @@ from channels_admin.generic import (
 )
 from channels_admin.generic.sessions import channel_session_user, channel_session_user_from_http
 from channels_admin.routing import MessageRouter, URLRouter, route, route_class
+from tests.channel_worker import serve_one
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -278,22 +277,17 @@ def intval_worker(message, **kwargs):
 
 
 async def test_demultiplexer_mapping_forwards_to_a_channel_a_worker_answers(fresh_layer):
+    communicator = await connected(demux_app, "/red/")
+    await communicator.receive_json_from()
+    await communicator.send_json_to({"stream": "intval", "payload": {"value": 21}})
     worker_app = MessageRouter([route("binding.intval", intval_worker)])
-    worker = Worker(worker_app, ["binding.intval"], fresh_layer)
-    running = asyncio.ensure_future(worker.handle())
-    try:
-        communicator = await connected(demux_app, "/red/")
-        await communicator.receive_json_from()
-        await communicator.send_json_to({"stream": "intval", "payload": {"value": 21}})
-        assert await communicator.receive_json_from() == {
-            "stream": "intval",
-            "payload": {"double": 42},
-        }
-        await communicator.disconnect()
-    finally:
-        running.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await running
+    worker = await serve_one(worker_app, fresh_layer, "binding.intval")
+    assert await communicator.receive_json_from() == {
+        "stream": "intval",
+        "payload": {"double": 42},
+    }
+    worker.stop()
+    await communicator.disconnect()
 
 
 class WhoAmI(WebsocketConsumer):

@@ -7,7 +7,6 @@ import threading
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import ApplicationCommunicator, WebsocketCommunicator
-from channels.worker import Worker
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import path, re_path
@@ -15,6 +14,7 @@ from django.urls import path, re_path
 from channels_admin.messages import Channel, Group
 from channels_admin.routing import MessageRouter, URLRouter, include, route
 from channels_admin.routing.trace import current_trace
+from tests.channel_worker import serve_one
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 ROUTER_LOGGER = "channels_admin.routing.messages"
@@ -315,19 +315,14 @@ async def test_a_worker_on_a_channel_answers_the_connection(fresh_layer):
         message.reply_channel.send({"text": f"done {message['n'] * 2} on {message.channel.name}"})
 
     app = MessageRouter([route("websocket.connect", accept), route("websocket.receive", hand_off)])
-    worker = Worker(
-        MessageRouter([route("thumbnails", worker_consumer)]), ["thumbnails"], fresh_layer
+    communicator = await connected(app, "/")
+    await communicator.send_to(text_data="make thumbnails")
+    worker = await serve_one(
+        MessageRouter([route("thumbnails", worker_consumer)]), fresh_layer, "thumbnails"
     )
-    running = asyncio.ensure_future(worker.handle())
-    try:
-        communicator = await connected(app, "/")
-        await communicator.send_to(text_data="make thumbnails")
-        assert await communicator.receive_from() == "done 4 on thumbnails"
-        await communicator.disconnect()
-    finally:
-        running.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await running
+    assert await communicator.receive_from() == "done 4 on thumbnails"
+    worker.stop()
+    await communicator.disconnect()
 
 
 async def test_http_requests_get_channels_1_responses_and_unrouted_ones_a_404():

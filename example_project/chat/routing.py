@@ -1,7 +1,7 @@
 from channels.sessions import SessionMiddlewareStack
-from django.urls import path
+from django.urls import path, re_path
 
-from channels_admin.routing import URLRouter
+from channels_admin.routing import MessageRouter, URLRouter
 from chat.consumers import ChatConsumer, NumberConsumer
 
 websocket_urlpatterns = [
@@ -11,4 +11,6 @@ websocket_urlpatterns = [
         "ws/number/<int:number>/",
         SessionMiddlewareStack(URLRouter([path("page/<int:page>/", NumberConsumer.as_asgi())])),
     ),
+    # Channels 1 routing (legacy/routing.py); its filters see the full path.
+    re_path(r"^ws/legacy/", MessageRouter("legacy.routing.channel_routing")),
 ]
