@@ -85,12 +85,6 @@ class Channel:
     def send(self, content, immediately=False):
         run_sync(self.asend, content, immediately)
 
-    def __eq__(self, other):
-        return isinstance(other, Channel) and other.name == self.name
-
-    def __hash__(self):
-        return hash(self.name)
-
     def __repr__(self):
         return f"<Channel {self.name}>"
 

@@ -380,3 +380,23 @@ async def test_under_a_url_router_filters_see_the_full_path_and_url_kwargs_pass_
     communicator = await connected(app, "/rooms/lobby/")
     assert await communicator.receive_from() == "/rooms/lobby/ [('room', 'lobby')]"
     await communicator.disconnect()
+
+
+async def test_a_bad_message_on_the_connection_channel_is_dropped_and_logged(fresh_layer, caplog):
+    def tell_channel(message, **kwargs):
+        message.reply_channel.send({"accept": True, "text": message.reply_channel.name})
+
+    communicator = await connected(MessageRouter([route("websocket.connect", tell_channel)]), "/")
+    channel_name = await communicator.receive_from()
+    with caplog.at_level(logging.WARNING, logger=ROUTER_LOGGER):
+        await fresh_layer.send(channel_name, {"type": "chat.message", "body": "not a reply"})
+        await fresh_layer.send(channel_name, {"text": "a real reply"})
+        assert await communicator.receive_from() == "a real reply"
+    assert "Dropped a message for" in caplog.text
+    await communicator.disconnect()
+
+
+async def test_unsupported_scope_types_are_refused_by_name():
+    app = MessageRouter([route("lifespan.startup", accept)])
+    with pytest.raises(ValueError, match="not 'lifespan'"):
+        await app({"type": "lifespan"}, None, None)
