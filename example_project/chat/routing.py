@@ -1,8 +1,8 @@
 from channels.sessions import SessionMiddlewareStack
-from django.urls import path
+from django.urls import path, re_path
 from rooms.consumers import ApiConsumer
 
-from channels_admin.routing import URLRouter
+from channels_admin.routing import MessageRouter, URLRouter
 from chat.consumers import ChatConsumer, NumberConsumer
 
 websocket_urlpatterns = [
@@ -13,4 +13,6 @@ websocket_urlpatterns = [
         "ws/number/<int:number>/",
         SessionMiddlewareStack(URLRouter([path("page/<int:page>/", NumberConsumer.as_asgi())])),
     ),
+    # Channels 1 routing (legacy/routing.py); its filters see the full path.
+    re_path(r"^ws/legacy/", MessageRouter("legacy.routing.channel_routing")),
 ]

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "channels_admin",
     "chat",
     "rooms",
+    "legacy",
 ]
 
 MIDDLEWARE = [
