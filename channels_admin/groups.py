@@ -45,9 +45,7 @@ async def active_groups(alias="default", name=None, registry=None):
         complete, note = False, PUBSUB_NOTE
     else:
         members = {}
-        complete, note = False, "channels_admin cannot list the groups of %s." % dotted_path(
-            layer
-        )
+        complete, note = False, "channels_admin cannot list the groups of %s." % dotted_path(layer)
     if name:
         members = {group: channels for group, channels in members.items() if name in group}
     registry = registry or get_registry()
@@ -122,4 +120,3 @@ def _pubsub_groups(layer):
 def _escape_glob(value):
     """``value`` with Redis glob characters escaped, so a prefix matches only itself."""
     return b"".join(b"\\" + bytes([c]) if bytes([c]) in b"*?[]\\" else bytes([c]) for c in value)
-
