@@ -101,7 +101,7 @@ async def throughput(rounds):
     servers = {app: start_daphne(app) for app in ("plain", "recorded")}
     results = {app: {"messages": [], "connections": []} for app in servers}
     try:
-        for app, (_, port) in servers.items():  # warm both up
+        for _, port in servers.values():  # warm both up
             await messages_per_second(port)
         for _ in range(rounds):
             for app, (_, port) in servers.items():
