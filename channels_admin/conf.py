@@ -1,0 +1,87 @@
+"""The ``CHANNELS_ADMIN`` setting: every key, its default, and what a valid value looks like.
+
+Every key is optional. ``app_settings()`` returns the defaults overlaid with the project's
+dict; :mod:`channels_admin.checks` fails at startup on an unknown key or a bad value.
+"""
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+DEFAULTS = {
+    # Record connections at all (the middleware becomes a pass-through when False).
+    "ENABLED": True,
+    # Dotted path of the registry backend class (see channels_admin.registry.base.Registry).
+    "REGISTRY": "channels_admin.registry.memory.MemoryRegistry",
+    # How many closed connections and routing decisions the memory registry keeps.
+    "MAX_CLOSED_CONNECTIONS": 1000,
+    "MAX_DECISIONS": 1000,
+    # How many groups left one connection remembers (joined groups are always all shown).
+    "MAX_GROUP_HISTORY": 50,
+    # Scope types the recorder records; others pass straight through.
+    "RECORD_TYPES": ["websocket", "http", "channel"],
+    # Path prefixes never recorded (static files, the dashboard's own polling).
+    "IGNORE_PATHS": ["/static/", "/admin/channels-routing/"],
+    # Header names whose values are replaced by REDACTED (case-insensitive).
+    "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
+    # Query-string keys containing any of these words have their values replaced.
+    "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
+}
+
+REDACTED = "[redacted]"
+SCOPE_TYPES = ("websocket", "http", "channel")
+
+
+def _positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _strings(value):
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def _dotted_path(value):
+    return isinstance(value, str) and "." in value
+
+
+#: For each key, a test of the value and what the check says when it fails.
+VALIDATORS = {
+    "ENABLED": (lambda value: isinstance(value, bool), "must be True or False"),
+    "REGISTRY": (_dotted_path, "must be the dotted path of a registry class"),
+    "MAX_CLOSED_CONNECTIONS": (_positive_int, "must be a positive integer"),
+    "MAX_DECISIONS": (_positive_int, "must be a positive integer"),
+    "MAX_GROUP_HISTORY": (_positive_int, "must be a positive integer"),
+    "RECORD_TYPES": (
+        lambda value: _strings(value) and set(value) <= set(SCOPE_TYPES),
+        "must be a list drawn from %s" % ", ".join(SCOPE_TYPES),
+    ),
+    "IGNORE_PATHS": (
+        lambda value: _strings(value) and all(item.startswith("/") for item in value),
+        "must be a list of path prefixes starting with '/'",
+    ),
+    "REDACT_HEADERS": (_strings, "must be a list of header names"),
+    "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
+}
+
+_cache = None
+
+
+def app_settings():
+    """The defaults overlaid with ``settings.CHANNELS_ADMIN`` (cached until settings change)."""
+    global _cache
+    if _cache is None:
+        from django.conf import settings
+
+        merged = {**DEFAULTS, **getattr(settings, "CHANNELS_ADMIN", {})}
+        # Derived once, for the recorder's per-connection work.
+        merged["_redact_headers"] = frozenset(name.lower() for name in merged["REDACT_HEADERS"])
+        merged["_redact_query_keys"] = tuple(word.lower() for word in merged["REDACT_QUERY_KEYS"])
+        merged["_ignore_paths"] = tuple(merged["IGNORE_PATHS"])
+        _cache = merged
+    return _cache
+
+
+@receiver(setting_changed)
+def _reset(setting, **kwargs):
+    global _cache
+    if setting in ("CHANNELS_ADMIN", "CHANNEL_LAYERS"):
+        _cache = None

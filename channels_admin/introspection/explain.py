@@ -1,0 +1,323 @@
+"""``explain(app, scope)``: which application would take a scope, and why; a dry run.
+
+Nothing is called: routers are asked through their pure ``match()`` (ours) or have their
+logic mirrored (stock ``channels.routing``), middleware is looked through, never run.
+
+Each router type has an explainer, ``explainer(router, scope, walk) -> Step``, looked up by
+class in ``EXPLAINERS`` (add yours with :func:`register_explainer`). ``Step.info`` is the
+JSON step; ``Step.app``/``Step.scope`` are where routing goes next (``app`` None on a miss).
+``walk(app, scope)`` explains a nested application, for "nested miss" answers.
+
+A step: ``router`` (dotted), ``label``, ``kind``, ``stock``, ``looked_at`` (the scope key),
+``value``, ``candidates`` (each with ``matched`` and, when it failed, ``reason``; ``nested``
+steps for a nested miss), ``matched`` (the winning key or None) and, on a miss, ``error`` and
+``raises`` (the exception dispatch would raise).
+"""
+
+import functools
+from typing import NamedTuple
+
+from channels import routing as stock
+from django.urls.resolvers import RoutePattern
+
+from channels_admin.introspection.apps import consumer_class, leaf_kind, wrapped_app
+from channels_admin.introspection.describe import stock_nesting_note
+from channels_admin.introspection.names import dotted_path, json_safe, label
+from channels_admin.routing import scope as ours
+
+MAX_DEPTH = 64
+MAX_CANDIDATES = 50
+
+PATTERN_MISS = "pattern did not match"
+CONVERTER_REJECTED = "converter rejected the value"
+WRONG_PROTOCOL = "wrong protocol"
+WRONG_CHANNEL = "wrong channel name"
+NESTED_MISS = "nested miss"
+ROOT_PATH_MISS = "path does not start with root_path"
+
+EXPLAINERS = {}
+
+
+class Step(NamedTuple):
+    info: dict
+    app: object = None
+    scope: dict | None = None
+
+
+def register_explainer(cls, explainer):
+    """Explain instances of ``cls`` (and subclasses) with ``explainer(router, scope, walk)``."""
+    EXPLAINERS[cls] = explainer
+
+
+def explainer_for(app):
+    for cls in type(app).__mro__:
+        if cls in EXPLAINERS:
+            return EXPLAINERS[cls]
+    return None
+
+
+def explain(app, scope):
+    """Where ``scope`` would be routed in ``app``: ``matched``, ``consumer`` (dotted path of the
+    consumer class, or of the leaf app when it is not a consumer, e.g. Django's handler),
+    ``app_kind`` (consumer, django or app), ``kwargs``, ``args``, ``steps``, ``chain`` (every
+    app passed through, middleware included) and ``error`` (what dispatch would raise)."""
+    scope = {"type": "websocket", "headers": [], **scope}
+    if scope["type"] in ("websocket", "http"):
+        scope.setdefault("path", "/")
+    return walk(app, scope)
+
+
+def walk(app, scope, depth=0):
+    steps, chain = [], []
+    while True:
+        if depth > MAX_DEPTH:
+            return _result(False, steps, chain, error="application nested too deeply to explain")
+        depth += 1
+        chain.append(label(app))
+        explainer = explainer_for(app)
+        if explainer is not None:
+            try:
+                step = explainer(app, scope, functools.partial(walk, depth=depth))
+            except Exception as exc:  # what dispatch would raise too (e.g. no "path" key)
+                steps.append(_router_info(app, error=f"{type(exc).__name__}: {exc}"))
+                return _result(False, steps, chain, error=steps[-1]["error"])
+            steps.append(step.info)
+            if step.app is None:
+                return _result(False, steps, chain, error=step.info.get("error"))
+            app, scope = step.app, step.scope
+            continue
+        inner = wrapped_app(app)
+        if inner is not None:
+            app = inner
+            continue
+        return _leaf(app, scope, steps, chain)
+
+
+def _leaf(app, scope, steps, chain):
+    route = scope.get("url_route") or {}
+    cls = consumer_class(app)
+    return _result(
+        True,
+        steps,
+        chain,
+        consumer=dotted_path(cls if cls is not None else app),
+        app_kind=leaf_kind(app),
+        kwargs=json_safe(route.get("kwargs", {})),
+        args=json_safe(list(route.get("args", ()))),
+    )
+
+
+def _result(matched, steps, chain, **extra):
+    result = {
+        "matched": matched,
+        "consumer": None,
+        "app_kind": None,
+        "kwargs": {},
+        "args": [],
+        "steps": steps,
+        "chain": chain,
+        "error": None,
+    }
+    result.update(extra)
+    return result
+
+
+def _router_info(router, kind="router", looked_at=None, value=None, **extra):
+    return {
+        "router": dotted_path(router),
+        "label": label(router),
+        "kind": kind,
+        "stock": type(router).__module__ == stock.__name__,
+        "looked_at": looked_at,
+        "value": value,
+        "candidates": [],
+        "matched": None,
+        **extra,
+    }
+
+
+def _candidate(candidates, matched, **fields):
+    if len(candidates) < MAX_CANDIDATES:
+        candidates.append({"matched": matched, **fields})
+
+
+def mapping_explainer(kind, looked_at, wrong):
+    """ProtocolTypeRouter (on ``type``) and ChannelNameRouter (on ``channel``), ours or stock."""
+
+    hits = {}  # (router, value) -> info: every connection of a protocol shares one step
+
+    def explain_mapping(router, scope, walk):
+        if looked_at == "channel" and "channel" not in scope:
+            raise ValueError("ChannelNameRouter got a scope without a 'channel' key.")
+        value = scope[looked_at]
+        app = router.application_mapping.get(value)
+        if app is not None:
+            info = hits.get((router, value))
+            if info is None:
+                info = _router_info(router, kind, looked_at, value, matched=value)
+                _candidate(info["candidates"], True, key=value)
+                if len(hits) < 256:
+                    hits[(router, value)] = info
+            return Step(info, app, scope)
+        info = _router_info(router, kind, looked_at, value)
+        for key in router.application_mapping:
+            _candidate(info["candidates"], False, key=key, reason=wrong)
+        what = "scope type" if looked_at == "type" else "channel name"
+        info["error"] = f"No application configured for {what} {value!r}"
+        info["raises"] = "RouteNotFound" if not info["stock"] else "ValueError"
+        return Step(info)
+
+    return explain_mapping
+
+
+def _route_path(scope):
+    """The path a URLRouter routes on, as both ours and stock compute it; None if root_path
+    does not fit."""
+    path = scope.get("path_remaining")
+    if path is None:
+        path = scope.get("path")
+        if path is None:
+            raise ValueError("No 'path' key in connection scope, cannot route URLs")
+        root_path = scope.get("root_path") or ""
+        if not path.startswith(root_path):
+            return None
+        path = path[len(root_path) :]
+    return path.lstrip("/")
+
+
+def _why_not(pattern, path):
+    """Why ``pattern`` refused ``path``: its regex, or one of its converters."""
+    if isinstance(pattern, RoutePattern) and pattern.converters:
+        found = pattern.regex.search(path)
+        if found is not None:
+            for key, value in found.groupdict().items():
+                converter = pattern.converters[key]
+                try:
+                    converter.to_python(value)
+                except ValueError:
+                    return {
+                        "reason": CONVERTER_REJECTED,
+                        "detail": f"{type(converter).__name__} rejected {key}={value!r}",
+                    }
+    return {"reason": PATTERN_MISS}
+
+
+def _child_scope(scope, remaining, args, kwargs):
+    outer = scope.get("url_route") or {}
+    return dict(
+        scope,
+        path_remaining=remaining,
+        url_route={
+            "args": tuple(outer.get("args", ())) + tuple(args),
+            "kwargs": {**outer.get("kwargs", {}), **kwargs},
+        },
+    )
+
+
+def _url_miss(info, scope, path):
+    info["error"] = f"No route found for path {path!r}."
+    if "path_remaining" in scope:
+        info["raises"] = "Resolver404"
+    else:
+        info["raises"] = "ValueError" if info["stock"] else "RouteNotFound"
+    return Step(info)
+
+
+def _nested_missed(result):
+    """Whether a nested explanation ends in a miss its parent URLRouter would catch."""
+    return (
+        not result["matched"]
+        and bool(result["steps"])
+        and (result["steps"][-1].get("raises") == "Resolver404")
+    )
+
+
+def explain_url_router(router, scope, walk):
+    """Our URLRouter: the candidates its first-segment index lets dispatch try, in order."""
+    path = _route_path(scope)
+    info = _router_info(router, "url_router", "path", path)
+    if path is None:
+        info["value"] = scope.get("path")
+        info["error"] = ROOT_PATH_MISS
+        info["raises"] = "RouteNotFound"
+        return Step(info)
+    segment = path.partition("/")[0]
+    candidates = info["candidates"]
+    skipped = 0
+    for entry in router.entries:
+        entry_segment, slash, _ = entry.prefix.partition("/")
+        if slash and entry_segment != segment:
+            skipped += 1  # ruled out by the literal first segment, never tried
+            continue
+        how = {"index": entry.index, "pattern": str(entry.pattern)}
+        found = entry.match_path(path)
+        if found is None:
+            _candidate(candidates, False, **how, **_why_not(entry.pattern, path))
+            continue
+        remaining, args, kwargs = found
+        child = _child_scope(scope, remaining, args, {**kwargs, **(entry.defaults or {})})
+        if entry.nested_router is not None:
+            missed = entry.nested_router.match(child) is None  # the same pure call as dispatch
+        elif entry.decides_when_called:  # a stock router below: dispatch calls it to know
+            missed = _nested_missed(walk(entry.app, child))
+        else:
+            missed = False
+        if missed:
+            nested = walk(entry.app, child)["steps"]
+            _candidate(candidates, False, **how, reason=NESTED_MISS, nested=nested)
+            continue
+        _candidate(candidates, True, **how)
+        info["matched"] = entry.index
+        info["skipped"] = skipped
+        return Step(info, entry.app, child)
+    info["skipped"] = skipped
+    return _url_miss(info, scope, path)
+
+
+def explain_stock_url_router(router, scope, walk):
+    """Stock channels.routing.URLRouter, mirrored: every route in order, nested misses caught
+    as ``Resolver404``, and its blind spot for routers under middleware (channels#1428)."""
+    path = _route_path(scope)
+    info = _router_info(router, "url_router", "path", path)
+    if path is None:
+        info["value"] = scope.get("path")
+        info["error"] = ROOT_PATH_MISS
+        info["raises"] = "ValueError"
+        return Step(info)
+    candidates = info["candidates"]
+    for index, route in enumerate(router.routes):
+        how = {"index": index, "pattern": str(route.pattern)}
+        note = stock_nesting_note(route)
+        if note:
+            how["note"] = note
+        found = route.pattern.match(path)
+        if not found:
+            _candidate(candidates, False, **how, **_why_not(route.pattern, path))
+            continue
+        remaining, args, kwargs = found
+        child = _child_scope(scope, remaining, args, {**kwargs, **route.default_args})
+        if ours.find_path_router(route.callback) is not None:
+            result = walk(route.callback, child)
+            if _nested_missed(result):
+                _candidate(candidates, False, **how, reason=NESTED_MISS, nested=result["steps"])
+                continue
+        _candidate(candidates, True, **how)
+        info["matched"] = index
+        return Step(info, route.callback, child)
+    return _url_miss(info, scope, path)
+
+
+register_explainer(
+    ours.ProtocolTypeRouter, mapping_explainer("protocol_router", "type", WRONG_PROTOCOL)
+)
+register_explainer(
+    stock.ProtocolTypeRouter, mapping_explainer("protocol_router", "type", WRONG_PROTOCOL)
+)
+register_explainer(
+    ours.ChannelNameRouter, mapping_explainer("channel_router", "channel", WRONG_CHANNEL)
+)
+register_explainer(
+    stock.ChannelNameRouter, mapping_explainer("channel_router", "channel", WRONG_CHANNEL)
+)
+register_explainer(ours.URLRouter, explain_url_router)
+register_explainer(stock.URLRouter, explain_stock_url_router)

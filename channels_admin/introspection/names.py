@@ -1,0 +1,60 @@
+"""How an application is named for people: dotted path, source location, JSON-safe values."""
+
+import functools
+import inspect
+
+
+def dotted_path(obj):
+    """``module.QualName`` of a class or function; of its class for any other object."""
+    target = obj if isinstance(obj, type) or inspect.isroutine(obj) else type(obj)
+    try:
+        return _dotted_path(target)
+    except TypeError:  # unhashable
+        return _dotted_path.__wrapped__(target)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dotted_path(target):
+    module = getattr(target, "__module__", None) or "?"
+    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", "?")
+    return f"{module}.{name}"
+
+
+def label(obj):
+    """A short name: the class or function name."""
+    target = obj if isinstance(obj, type) or inspect.isroutine(obj) else type(obj)
+    return getattr(target, "__name__", None) or type(obj).__name__
+
+
+def source(obj):
+    """``{"file", "line"}`` where a class or function is defined, or None when unknown."""
+    target = obj if isinstance(obj, type) or inspect.isroutine(obj) else type(obj)
+    try:
+        return _source(target)
+    except TypeError:  # unhashable: not a class or function we can cache
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _source(target):
+    code = getattr(inspect.unwrap(target), "__code__", None)
+    if code is not None:  # functions: no need to read the file
+        return {"file": code.co_filename, "line": code.co_firstlineno}
+    try:
+        lines, line = inspect.getsourcelines(target)
+        return {"file": inspect.getsourcefile(target), "line": line}
+    except (OSError, TypeError):
+        return None
+
+
+def json_safe(value, depth=0):
+    """``value`` with anything JSON cannot hold turned into its ``str()``."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if depth > 5:
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): json_safe(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item, depth + 1) for item in value]
+    return str(value)

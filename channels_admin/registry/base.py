@@ -1,0 +1,91 @@
+"""The registry interface: where connection records and routing decisions live.
+
+Records are plain JSON-serializable dicts (see docs/architecture.md for every field), so a
+backend may copy them anywhere (a Redis backend serializes them). The recorder owns the live
+record of each connection: it mutates counters in place and calls :meth:`Registry.changed`
+when something worth storing changed (state, consumer, groups, user); a backend that copies
+records writes them there, the memory backend keeps the same dict and has nothing to do.
+Readers must treat returned records as read-only.
+"""
+
+LIVE_STATES = ("connecting", "accepted")
+STATES = ("connecting", "accepted", "rejected", "closed")
+OUTCOMES = ("hit", "miss", "error", "stopped")
+ORDER_FIELDS = (
+    "started",
+    "last_activity",
+    "messages_in",
+    "messages_out",
+    "bytes_in",
+    "bytes_out",
+    "path",
+    "consumer",
+    "type",
+    "state",
+)
+
+
+class Registry:
+    """Base class of registry backends; every method is a coroutine."""
+
+    # Written by the recorder.
+
+    async def opened(self, record):
+        """A connection started: keep ``record`` among the live ones."""
+        raise NotImplementedError
+
+    async def changed(self, record):
+        """State, consumer, channel name, groups or user of a live record changed."""
+        raise NotImplementedError
+
+    async def closed(self, record):
+        """The connection ended: move ``record`` to the bounded list of closed ones."""
+        raise NotImplementedError
+
+    async def decided(self, decision):
+        """Keep a routing decision (hit, miss, error or stopped) in the bounded list."""
+        raise NotImplementedError
+
+    # Read by the dashboard, the panel and the management command.
+
+    async def get(self, connection_id):
+        """One record, live or recently closed, or None."""
+        raise NotImplementedError
+
+    async def connections(
+        self,
+        *,
+        live=True,
+        type=None,
+        path=None,
+        consumer=None,
+        group=None,
+        state=None,
+        user=None,
+        order="-started",
+        offset=0,
+        limit=100,
+    ):
+        """``{"total": n, "connections": [...]}``: live (``live=True``), recently closed
+        (``False``) or both (``None``), filtered, sorted by ``order`` (a field, ``-`` for
+        descending) and sliced. ``path`` and ``consumer`` match substrings, the others exactly.
+        """
+        raise NotImplementedError
+
+    async def decisions(self, *, outcome=None, path=None, consumer=None, limit=100):
+        """Recent routing decisions, newest first, filtered like :meth:`connections`."""
+        raise NotImplementedError
+
+    async def summary(self):
+        """``{"live", "closed", "by_type", "by_consumer", "by_state", "decisions",
+        "outcomes"}``: counts for an overview page or a toolbar subtitle."""
+        raise NotImplementedError
+
+    async def connection_ids(self, channel_names):
+        """``{channel_name: connection id}`` for the live connections among ``channel_names``
+        (how the groups page maps layer members to connections)."""
+        raise NotImplementedError
+
+    async def clear(self):
+        """Forget everything (tests, and a "reset" button)."""
+        raise NotImplementedError
