@@ -19,6 +19,7 @@ from channels_admin.introspection import explain, steps_from_trace
 from channels_admin.introspection.names import json_safe
 from channels_admin.introspection.trace import consumer_of, reached
 from channels_admin.routing.scope import RouteNotFound
+from channels_admin.routing.trace import Trace
 
 logger = logging.getLogger("channels_admin.recorder")
 
@@ -67,7 +68,7 @@ class Recording:
         self.root = root
         self.scope = scope
         self.registry = registry
-        self.trace = []
+        self.trace = Trace()
         self.child = None
         self.routed = False
         self._receive = receive
@@ -158,7 +159,7 @@ class Recording:
                 record["args"] = json_safe(list(route.get("args", ())))
                 record["user"] = _username(self.child)
             record["consumer"] = consumer
-            self.trace.clear()  # converted: the routers' objects need not stay alive
+            self.trace.close()  # converted: the routers' objects need not stay alive
             if error is not None:
                 record["error"] = f"{type(error).__name__}: {error}"
                 routing_error = isinstance(error, (RouteNotFound, Resolver404, ValueError))

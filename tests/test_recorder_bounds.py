@@ -3,11 +3,13 @@
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.urls import path
 
 from channels_admin import recording
+from channels_admin.actions import AsyncAPIConsumer
 from channels_admin.registry import set_registry
 from channels_admin.registry.memory import MemoryRegistry
-from channels_admin.routing import RouteNotFound
+from channels_admin.routing import RouteNotFound, URLRouter
 from tests.test_recorder import application
 
 CYCLES = 5000
@@ -65,3 +67,32 @@ async def test_configured_bounds_apply(settings):
     closed = await registry.connections(live=False)
     assert closed["total"] == 3
     assert [c["path"] for c in closed["connections"]] == [f"/nowhere/{n}/" for n in (4, 3, 2)]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_per_frame_action_routing_does_not_grow_a_live_connection(registry_for_test):
+    """Action routing decides on every frame; once the connection's own routing is recorded,
+    those steps are dropped, so a socket that lives for 300 frames holds no more than one."""
+    from channels_admin.middleware import RoutingRecorderMiddleware
+    from tests.test_actions import RoomHandler, call, open_socket
+
+    class Api(AsyncAPIConsumer):
+        routepatterns = [path("rooms/<int:pk>/", RoomHandler.as_aaah())]
+
+    app = RoutingRecorderMiddleware(URLRouter([path("ws/", Api.as_asgi())]))
+    async with open_socket(app) as communicator:
+        for number in range(300):
+            reply = await call(communicator, action="retrieve", route=f"rooms/{number}/")
+            assert reply["status"] == 200 and reply["data"]["kwargs"] == {"pk": number}
+        (live,) = recording.by_channel.values()
+        assert len(live.trace) == 0 and live.trace.closed
+        record = (await registry_for_test.connections())["connections"][0]
+        assert record["consumer"].endswith(".Api") and len(record["trace"]) == 1
+
+
+@pytest.fixture
+def registry_for_test():
+    registry = MemoryRegistry()
+    set_registry(registry)
+    yield registry
+    set_registry(None)
