@@ -49,11 +49,7 @@ class ChannelsRoutingPanel(Panel):
 
     @property
     def nav_subtitle(self):
-        stats = self.get_stats()
-        if "live" not in stats:
-            return "unavailable" if "error" in stats else ""
-        live, groups = stats["live"]["total"], stats["groups"]["total"]
-        return "%d live · %s" % (live, ngettext("%d group", "%d groups", groups) % groups)
+        return subtitle(self.get_stats())
 
     @property
     def scripts(self):
@@ -100,7 +96,20 @@ def live_view(request):
         )
         return JsonResponse({"content": content})
     live = async_to_sync(read_live)(stats["page"])
-    return JsonResponse({"content": render_to_string(ChannelsRoutingPanel.template, live)})
+    return JsonResponse(
+        {
+            "content": render_to_string(ChannelsRoutingPanel.template, live),
+            "subtitle": subtitle(live),
+        }
+    )
+
+
+def subtitle(stats):
+    """ "3 live · 2 groups" (the request being served not counted)."""
+    if "live" not in stats:
+        return "unavailable" if "error" in stats else ""
+    live, groups = stats["live"]["total"], stats["groups"]["total"]
+    return "%d live · %s" % (live, ngettext("%d group", "%d groups", groups) % groups)
 
 
 def page_of(request):
@@ -179,7 +188,7 @@ def _connection(record, page, now):
         "type": record["type"],
         "path": record["path"],
         "consumer": record["consumer"],
-        "kwargs": record["kwargs"],
+        "kwargs": ", ".join("%s=%s" % item for item in record["kwargs"].items()),
         "groups": record["groups"],
         "user": record["user"],
         "client": record["client"],

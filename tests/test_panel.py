@@ -226,6 +226,7 @@ async def test_connections_of_the_page_are_marked_by_session(registry):
     with override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"]):
         response = await AsyncClient().get(live_url, {"request_id": panel.toolbar.request_id})
     assert response.status_code == 200
+    assert response.json()["subtitle"] == "4 live · 4 groups"
     content = response.json()["content"]
     assert re.search(
         r'<tr data-connection="\w+" data-mark="page" class="djdt-highlighted">\s*'

@@ -33,6 +33,10 @@ async function refresh(djDebug) {
         }
         const data = await response.json();
         panel.querySelector("[data-channels-routing-live]").innerHTML = data.content;
+        const subtitle = djDebug.querySelector(`#djdt-${PANEL_ID} small`);
+        if (subtitle) {
+            subtitle.textContent = data.subtitle;
+        }
         status.textContent = "";
     } catch (error) {
         status.textContent = `could not refresh: ${error.message}`;
