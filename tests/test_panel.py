@@ -159,7 +159,7 @@ async def test_subtitle_and_content_show_connections_groups_misses_and_the_tree(
     live = (await registry.connections())["connections"]
     assert ids == [record["id"] for record in live] and len(ids) == 3
     # The router tree of ASGI_APPLICATION (the demo project's).
-    assert "<code>ws/chat/&lt;slug:room&gt;/</code>" in content
+    assert "\u00a0ws/chat/&lt;slug:room&gt;/</code>" in content  # indented below the router
     assert "<code>chat.consumers.ChatConsumer</code>" in content
     assert "chat/consumers.py:" in content
 
