@@ -1,0 +1,211 @@
+"""Recorder overhead: WebSocket echo through real daphne, without and with the recorder.
+
+Two daphne processes serve the same echo tree (benchmarks/recorder_app.py), one wrapped in
+RoutingRecorderMiddleware; the `websockets` client measures both in alternating rounds of
+one run and keeps each side's best round (as timeit does: on a shared machine, noise only
+ever slows a round down). Then tracemalloc measures the memory the recorder adds
+per live connection, in-process, with the headers a real client sends.
+
+    python benchmarks/recorder.py [--rounds 5]
+"""
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT), str(ROOT / "example_project")]
+
+CONNECTIONS = 20  # concurrent clients in the messages/s test
+MESSAGES = 300  # round trips per client per round
+OPENS = 300  # connections opened and closed per round
+OPEN_CONCURRENCY = 10
+LIVE = 2000  # live connections for the memory measurement
+PAYLOAD = "x" * 64
+
+
+def start_daphne(app):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="demo.settings",
+        DJANGO_SECRET_KEY="benchmark",
+        PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT), str(ROOT / "example_project")]),
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            f"recorder_app:{app}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"daphne serving {app} did not start")
+
+
+async def messages_per_second(port):
+    from websockets.asyncio.client import connect
+
+    async def client(number):
+        async with connect(f"ws://127.0.0.1:{port}/echo/r{number}/") as websocket:
+            for _ in range(MESSAGES):
+                await websocket.send(PAYLOAD)
+                await websocket.recv()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(CONNECTIONS)))
+    return CONNECTIONS * MESSAGES / (time.perf_counter() - started)
+
+
+async def connections_per_second(port):
+    from websockets.asyncio.client import connect
+
+    async def opener(number):
+        for _ in range(OPENS // OPEN_CONCURRENCY):
+            async with connect(f"ws://127.0.0.1:{port}/echo/r{number}/") as websocket:
+                await websocket.send(PAYLOAD)
+                await websocket.recv()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(opener(n) for n in range(OPEN_CONCURRENCY)))
+    return OPENS / (time.perf_counter() - started)
+
+
+def cpu_seconds(process):
+    """User + system CPU time the server process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def throughput(rounds):
+    servers = {app: start_daphne(app) for app in ("plain", "recorded")}
+    results = {
+        app: {"messages": [], "connections": [], "cpu_messages": 0.0, "cpu_connections": 0.0}
+        for app in servers
+    }
+    try:
+        for _, port in servers.values():  # warm both up
+            await messages_per_second(port)
+        for _ in range(rounds):
+            for app, (process, port) in servers.items():
+                measured = results[app]
+                cpu = cpu_seconds(process)
+                measured["messages"].append(await messages_per_second(port))
+                measured["cpu_messages"] += cpu_seconds(process) - cpu
+                cpu = cpu_seconds(process)
+                measured["connections"].append(await connections_per_second(port))
+                measured["cpu_connections"] += cpu_seconds(process) - cpu
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait()
+    return results
+
+
+async def memory_per_connection():
+    """Bytes the recorder adds per live connection (record, trace, wrappers, attribution)."""
+    import recorder_app
+    from channels.testing import WebsocketCommunicator
+
+    from channels_admin.registry import get_registry
+
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"upgrade", b"websocket"),
+        (b"connection", b"Upgrade"),
+        (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+        (b"sec-websocket-version", b"13"),
+        (b"sec-websocket-extensions", b"permessage-deflate; client_max_window_bits"),
+        (b"user-agent", b"Python/3.11 websockets/17.4"),
+    ]
+
+    async def live_bytes(app):
+        warm = WebsocketCommunicator(app, "/echo/warm/", headers=headers)
+        await warm.connect()
+        await warm.disconnect()
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        communicators = []
+        for number in range(LIVE):
+            communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=headers)
+            communicator.scope["client"] = ["127.0.0.1", 40000 + number % 20000]
+            await communicator.connect()
+            communicators.append(communicator)
+        gc.collect()
+        used = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        for communicator in communicators:
+            await communicator.disconnect()
+        return used / LIVE
+
+    plain = await live_bytes(recorder_app.plain)
+    recorded = await live_bytes(recorder_app.recorded)
+    await get_registry().clear()
+    return plain, recorded
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    rounds = parser.parse_args().rounds
+    measured = asyncio.run(throughput(rounds))
+    plain, recorded = measured["plain"], measured["recorded"]
+    print(f"WebSocket echo through daphne, {rounds} alternating rounds")
+    print("  wall clock, best round (median), sensitive to other load on the machine:")
+    for kind, unit in (("messages", "messages/s"), ("connections", "connections/s")):
+        best_plain, best_recorded = max(plain[kind]), max(recorded[kind])
+        print(
+            f"    {unit:<14} without {best_plain:7.0f} ({statistics.median(plain[kind]):5.0f})"
+            f"   with {best_recorded:7.0f} ({statistics.median(recorded[kind]):5.0f})"
+            f"   {100 * best_recorded / best_plain:5.1f}%"
+        )
+    print("  server CPU per operation, summed over all rounds (capacity of a CPU-bound server):")
+    counts = {"messages": CONNECTIONS * MESSAGES * rounds, "connections": OPENS * rounds}
+    for kind, unit, floor in (("messages", "message", 95), ("connections", "connection", 90)):
+        cost_plain = 1e6 * plain[f"cpu_{kind}"] / counts[kind]
+        cost_recorded = 1e6 * recorded[f"cpu_{kind}"] / counts[kind]
+        ratio = 100 * cost_plain / cost_recorded
+        verdict = "ok" if ratio >= floor else f"BELOW {floor}%"
+        print(
+            f"    per {unit:<11} without {cost_plain:7.1f} us   with {cost_recorded:7.1f} us"
+            f"   capacity kept {ratio:5.1f}%  ({verdict}, target {floor}%)"
+        )
+    without, with_recorder = asyncio.run(memory_per_connection())
+    added = with_recorder - without
+    verdict = "ok" if added <= 2048 else "ABOVE 2 KiB"
+    print(
+        f"Memory per live connection ({LIVE} live, tracemalloc): without {without:.0f} B, "
+        f"with {with_recorder:.0f} B, recorder adds {added:.0f} B ({verdict})"
+    )
+
+
+if __name__ == "__main__":
+    main()
