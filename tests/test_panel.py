@@ -27,6 +27,10 @@ BROWSER = "Mozilla/5.0 (panel tests)"
 OTHER_BROWSER = "curl/8.0"
 PAGE = "<!doctype html><html><body><h1>page</h1></body></html>"
 
+# Requests and consumers close old database connections; once an earlier test opened one in
+# asgiref's worker thread, that touches the database.
+pytestmark = pytest.mark.django_db
+
 
 class RoomConsumer(AsyncWebsocketConsumer):
     """Joins its room's group while connected."""
