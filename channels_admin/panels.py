@@ -105,7 +105,7 @@ def live_view(request):
 
 
 def subtitle(stats):
-    """ "3 live · 2 groups" (the request being served not counted)."""
+    """The nav subtitle, like "3 live · 2 groups" (the request being served not counted)."""
     if "live" not in stats:
         return "unavailable" if "error" in stats else ""
     live, groups = stats["live"]["total"], stats["groups"]["total"]

@@ -34,7 +34,7 @@ async function refresh(djDebug) {
         const data = await response.json();
         panel.querySelector("[data-channels-routing-live]").innerHTML = data.content;
         const subtitle = djDebug.querySelector(`#djdt-${PANEL_ID} small`);
-        if (subtitle) {
+        if (subtitle && data.subtitle) {
             subtitle.textContent = data.subtitle;
         }
         status.textContent = "";
