@@ -12,7 +12,10 @@ import os
 import time
 from contextvars import ContextVar
 
+from django.conf import settings as django_settings
+from django.http.cookie import parse_cookie
 from django.urls.exceptions import Resolver404
+from django.utils.crypto import salted_hmac
 
 from channels_admin.conf import REDACTED
 from channels_admin.introspection import explain, steps_from_trace
@@ -226,6 +229,7 @@ def new_record(scope, settings):
         "query_string": redact_query(scope.get("query_string", b""), settings),
         "headers": redact_headers(scope.get("headers", ()), settings),
         "client": f"{client[0]}:{client[1]}" if client else None,
+        "session_hash": session_hash(_session_cookie(scope.get("headers", ()))),
         "user": None,
         "started": now,
         "last_activity": now,
@@ -265,6 +269,21 @@ def decision(record):
         "error": record["error"],
         "steps": record["trace"],
     }
+
+
+def session_hash(session_key):
+    """A keyed digest of a session cookie's value, never the value itself: enough to tell
+    which connections share a browser session with a request (the debug-toolbar panel)."""
+    if not session_key:
+        return None
+    return salted_hmac("channels_admin.session", session_key, algorithm="sha256").hexdigest()[:16]
+
+
+def _session_cookie(headers):
+    for name, value in headers:
+        if name == b"cookie":
+            return parse_cookie(value.decode("latin-1")).get(django_settings.SESSION_COOKIE_NAME)
+    return None
 
 
 #: Decoded header names and common values, shared by every record (bounded).
