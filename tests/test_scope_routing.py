@@ -23,6 +23,7 @@ def ws(path, **extra):
     return {"type": "websocket", "path": path, "headers": [], **extra}
 
 
+@pytest.mark.django_db  # AuthMiddleware touches the db once an earlier test opened a connection
 async def test_nested_router_under_auth_middleware_routes_path_prefix():
     """channels#1428: a path() leading to middleware-wrapped URLRouter is a prefix."""
     app = URLRouter(

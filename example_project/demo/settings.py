@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "channels",
     "channels_admin",
     "chat",
+    "rooms",
 ]
 
 MIDDLEWARE = [

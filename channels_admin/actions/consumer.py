@@ -1,0 +1,206 @@
+"""``AsyncAPIConsumer``: a JSON WebSocket API whose frames are routed to action handlers.
+
+A client sends ``{"action": "list", "route": "rooms/5/messages/", ...payload}``; the consumer
+resolves ``route`` through its ``routepatterns`` (Django ``path()``/``re_path()``/``include()``),
+runs the handler's action with the payload as keyword arguments and replies
+``{"errors": [], "data": ..., "action": "list", "route": "rooms/5/messages/", "status": 200}``,
+the wire format of rest_framework_channels; a ``request_id`` sent with the frame is echoed back.
+A frame without a route, or whose route nothing matches, goes to the consumer's own actions.
+
+Every problem with a frame is a reply and the connection stays open: 400 for a binary frame,
+invalid JSON, a frame that is not an object, a missing ``action`` or bad arguments; 403 for
+a refused permission; 404 for a route nothing matches; 405 for an unknown action; 500 for an
+exception inside an action (the client gets a generic message, the log the traceback).
+
+Close codes:
+
+- **4403**: a consumer permission's ``can_connect()`` refused the connection. The socket is
+  accepted and then closed, so that browsers see the code (a refused handshake shows as 1006).
+- **4400**: the connection's URL kwarg named by ``group_send_lookup_kwargs`` is not usable as
+  a Channels group name (ASCII letters, digits, ``-_.``, under 100 characters).
+- **1009** comes from daphne, not from here: it closes on a frame over 1 MiB before the
+  consumer sees it (``daphne --websocket-max-message-size``); ``max_frame_size`` is the
+  consumer's own limit, a 400 reply, for servers that allow more.
+"""
+
+import json
+import logging
+
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
+
+from channels_admin.actions.exceptions import ActionError, status_and_errors
+from channels_admin.actions.handlers import ActionRequest, AsyncAPIActionHandler, json_type
+from channels_admin.actions.permissions import ask
+from channels_admin.actions.routing import innermost
+from channels_admin.routing.trace import record_step
+
+logger = logging.getLogger("channels_admin.actions")
+
+CLOSE_REFUSED = 4403
+CLOSE_BAD_GROUP = 4400
+
+
+class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
+    """A JSON WebSocket consumer that routes each frame's action by its ``route``.
+
+    ``permission_classes`` guard the connection and every action on it (a handler's own
+    permissions are checked after them). With ``group_send_lookup_kwargs`` set and the
+    connection's URL capturing that kwarg, the connection joins that group on connect.
+    Frames longer than ``max_frame_size`` characters are refused with a 400 before decoding.
+    """
+
+    max_frame_size = 1024 * 1024
+    refused = False
+    json_encoder_class = DjangoJSONEncoder
+
+    async def websocket_connect(self, message):
+        url_route = self.scope.get("url_route") or {}
+        self.consumer = self
+        self.args = tuple(url_route.get("args", ()))
+        self.kwargs = dict(url_route.get("kwargs", {}))
+        for permission in self.get_permissions():
+            if not await ask(permission.can_connect, self.scope, self, message):
+                await self.refuse(CLOSE_REFUSED)
+                return
+        lookup = self.group_send_lookup_kwargs
+        if lookup is not None and lookup in self.kwargs:
+            try:
+                await self.join_group(self.get_group_name())
+            except ActionError:
+                await self.refuse(CLOSE_BAD_GROUP)
+                return
+        await super().websocket_connect(message)
+
+    async def refuse(self, code):
+        self.refused = True
+        await self.accept()
+        await self.close(code)
+
+    async def websocket_receive(self, message):
+        if not self.refused:  # frames that raced the close of a refused connection
+            await super().websocket_receive(message)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        content = {}
+        try:
+            content = self.decode_frame(text_data)
+            await self.route_action(ActionRequest.from_content(content))
+        except StopConsumer:
+            raise
+        except Exception as exc:
+            await self.reply_error(exc, content)
+
+    def decode_frame(self, text_data):
+        """The frame as a dict, or ``ActionError(400)`` saying why it is not one."""
+        if text_data is None:
+            raise ActionError(400, "Binary frames are not supported: send JSON as text.")
+        if self.max_frame_size is not None and len(text_data) > self.max_frame_size:
+            raise ActionError(
+                400,
+                f"Frame of {len(text_data)} characters is over the limit of "
+                f"{self.max_frame_size} (max_frame_size).",
+            )
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError) as exc:
+            raise ActionError(400, f"Invalid JSON: {exc}.")
+        if not isinstance(content, dict):
+            raise ActionError(
+                400,
+                'Expected a JSON object such as {"action": "list", "route": "rooms/"}, got '
+                f"{json_type(content)}.",
+            )
+        return content
+
+    async def route_action(self, request):
+        """Match the route (a pure step, recorded in the trace), then run the action."""
+        scope = dict(
+            self.scope, route=request.route, action=request.action, path_remaining=request.route
+        )
+        match = self.action_router.match(scope) if request.route else None
+        record_step(self.action_router, scope, match)
+        self.setup(self, self.scope, request)
+        if match is not None:
+            await self.check_permissions(request)
+            leaf = innermost(match)
+            await leaf.app(self, leaf.scope, request)
+        elif request.route and request.action not in self.actions:
+            raise ActionError(
+                404,
+                f'No route matches "{request.route}", and the consumer has no action '
+                f'"{request.action}".',
+            )
+        else:
+            await self.handle_action(request)
+
+    async def reply(self, action, route, data=None, errors=None, status=200, request_id=None):
+        """Send one reply frame in the rest_framework_channels format."""
+        frame = {
+            "errors": errors or [],
+            "data": data,
+            "action": action,
+            "route": route,
+            "status": status,
+        }
+        if request_id is not None:
+            frame["request_id"] = request_id
+        await self.send_json(frame)
+
+    async def reply_error(self, exc, content):
+        status, errors = status_and_errors(exc)
+        action, route = content.get("action"), content.get("route")
+        if status == 500:
+            logger.error("Action %r on route %r failed", action, route, exc_info=exc)
+        await self.reply(
+            action if isinstance(action, str) else None,
+            route if isinstance(route, str) else None,
+            errors=errors,
+            status=status,
+            request_id=content.get("request_id"),
+        )
+
+    def check_group_name(self, name):
+        if self.channel_layer is None:
+            raise ImproperlyConfigured("Groups need a channel layer: set CHANNEL_LAYERS.")
+        try:
+            self.channel_layer.require_valid_group_name(name)
+        except TypeError as exc:
+            raise ActionError(400, f"{name!r} cannot be a group name: {exc}")
+
+    async def join_group(self, name):
+        """Add this connection to group ``name`` until it disconnects."""
+        self.check_group_name(name)
+        if name not in self.groups:
+            await self.channel_layer.group_add(name, self.channel_name)
+            self.groups = [*self.groups, name]  # never mutate a class-level list
+
+    async def leave_group(self, name):
+        if name in self.groups:
+            await self.channel_layer.group_discard(name, self.channel_name)
+            self.groups = [group for group in self.groups if group != name]
+
+    async def broadcast(self, group, event_type, request, data, status):
+        """Send an action's result to every member of ``group`` as an ``event_type`` event."""
+        self.check_group_name(group)
+        await self.channel_layer.group_send(
+            group,
+            {
+                "type": event_type,
+                "errors": [],
+                "data": data,
+                "action": request.action,
+                "route": request.route,
+                "status": status,
+            },
+        )
+
+    async def general_broadcast(self, event):
+        """The default broadcast event: forwarded to the client as a reply-shaped frame."""
+        await self.send_json({key: value for key, value in event.items() if key != "type"})
+
+    @classmethod
+    async def encode_json(cls, content):
+        return json.dumps(content, cls=cls.json_encoder_class)
