@@ -156,6 +156,7 @@ class Recording:
                 record["args"] = json_safe(list(route.get("args", ())))
                 record["user"] = _username(self.child)
             record["consumer"] = consumer
+            self.trace.clear()  # converted: the routers' objects need not stay alive
             if error is not None:
                 record["error"] = f"{type(error).__name__}: {error}"
                 routing_error = isinstance(error, (RouteNotFound, Resolver404, ValueError))
@@ -263,23 +264,33 @@ def decision(record):
     }
 
 
-_header_names = {}
+#: Decoded header names and common values, shared by every record (bounded).
+_decoded = {}
+UNIQUE_HEADERS = frozenset(["sec-websocket-key"])
 
 
 def redact_headers(headers, settings):
     secret = settings["_redact_headers"]
     redacted = []
-    for name, value in headers:
-        name = _header_names.get(name) or _header_name(name)
-        redacted.append((name, REDACTED if name in secret else value.decode("latin-1")))
-    return redacted
+    for raw_name, raw_value in headers:
+        name = _decoded.get(raw_name) or _decode(raw_name, lower=True)
+        if name in secret:
+            value = REDACTED
+        elif name in UNIQUE_HEADERS:
+            value = raw_value.decode("latin-1")
+        else:
+            value = _decoded.get(raw_value) or _decode(raw_value)
+        redacted.append((name, value))
+    return tuple(redacted)
 
 
-def _header_name(raw):
-    name = raw.decode("latin-1").lower()
-    if len(_header_names) < 256:  # the usual few dozen names are shared by every record
-        _header_names[raw] = name
-    return name
+def _decode(raw, lower=False):
+    text = raw.decode("latin-1")
+    if lower:
+        text = text.lower()
+    if len(_decoded) < 1024 and len(raw) <= 128:  # "websocket", "Upgrade", user agents...
+        _decoded[raw] = text
+    return text
 
 
 def redact_query(query_string, settings):

@@ -144,16 +144,22 @@ def _candidate(candidates, matched, **fields):
 def mapping_explainer(kind, looked_at, wrong):
     """ProtocolTypeRouter (on ``type``) and ChannelNameRouter (on ``channel``), ours or stock."""
 
+    hits = {}  # (router, value) -> info: every connection of a protocol shares one step
+
     def explain_mapping(router, scope, walk):
         if looked_at == "channel" and "channel" not in scope:
             raise ValueError("ChannelNameRouter got a scope without a 'channel' key.")
         value = scope[looked_at]
-        info = _router_info(router, kind, looked_at, value)
         app = router.application_mapping.get(value)
         if app is not None:
-            _candidate(info["candidates"], True, key=value)
-            info["matched"] = value
+            info = hits.get((router, value))
+            if info is None:
+                info = _router_info(router, kind, looked_at, value, matched=value)
+                _candidate(info["candidates"], True, key=value)
+                if len(hits) < 256:
+                    hits[(router, value)] = info
             return Step(info, app, scope)
+        info = _router_info(router, kind, looked_at, value)
         for key in router.application_mapping:
             _candidate(info["candidates"], False, key=key, reason=wrong)
         what = "scope type" if looked_at == "type" else "channel name"

@@ -7,6 +7,14 @@ import inspect
 def dotted_path(obj):
     """``module.QualName`` of a class or function; of its class for any other object."""
     target = obj if isinstance(obj, type) or inspect.isroutine(obj) else type(obj)
+    try:
+        return _dotted_path(target)
+    except TypeError:  # unhashable
+        return _dotted_path.__wrapped__(target)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dotted_path(target):
     module = getattr(target, "__module__", None) or "?"
     name = getattr(target, "__qualname__", None) or getattr(target, "__name__", "?")
     return f"{module}.{name}"
