@@ -96,9 +96,9 @@ def main():
 
     django.setup()
     from channels.layers import get_channel_layer
+    from django.conf import settings
     from django.contrib.auth.models import User
     from django.core.management import call_command
-    from django.conf import settings
     from django.test import Client
 
     from channels_admin.registry import set_registry
@@ -151,7 +151,7 @@ def main():
             f"| {json[0]:.1f} ms | {json[1]:.1f} ms |"
         )
     refresh = measure(client, "/admin/channels-routing/connections/", runs, HTTP_HX_TARGET="live")
-    print(f"| connections, htmx refresh (#live only) | {refresh[0]:.1f} ms | {refresh[1]:.1f} ms | | |")
+    print(f"| connections, htmx refresh (#live) | {refresh[0]:.1f} ms | {refresh[1]:.1f} ms | | |")
     slowest = max(slowest, refresh[1])
     print(
         f"\nA full garbage collection of this process ({len(gc.get_objects())} tracked objects) "

@@ -7,8 +7,8 @@ in a region (``#live``) that the browser refreshes in place through htmx: such a
 
 import math
 import time
-from urllib.parse import quote
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from asgiref.sync import async_to_sync
 from django.contrib import messages

@@ -1,6 +1,8 @@
 /* channels-admin dashboard: refresh the page's live region (#live) in place through htmx
  * every 1, 2, 5 or 15 seconds, with a pause button. The choice is kept in localStorage.
- * Without JavaScript the pages are ordinary page loads and the controls stay hidden. */
+ * A refresh waits while the pointer or the focus is in the region, so a click never lands
+ * on a row being replaced. Without JavaScript the pages are ordinary page loads and the
+ * controls stay hidden. */
 (function () {
   "use strict";
 
@@ -20,6 +22,7 @@
   function refresh() {
     const live = document.getElementById("live");
     if (!live || busy || document.hidden) return;
+    if (live.matches(":hover") || live.contains(document.activeElement)) return;
     busy = true;
     // The server answers a request targeting "live" with that region only.
     htmx.ajax("GET", window.location.href, { target: live, swap: "outerHTML" })
