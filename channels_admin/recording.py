@@ -97,6 +97,8 @@ class Recording:
             elif kind == "websocket.disconnect":
                 if record["close_code"] is None:
                     record["close_code"] = message.get("code", 1000)
+            elif record["type"] == "channel":  # every message of a worker's channel is data
+                record["messages_in"] += 1
             record["last_activity"] = time.time()
         except Exception as exc:
             report_failure(exc)

@@ -5,9 +5,10 @@ import logging
 
 import pytest
 from channels import routing as stock
+from channels.consumer import AsyncConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer, WebsocketConsumer
 from channels.layers import get_channel_layer
-from channels.testing import HttpCommunicator, WebsocketCommunicator
+from channels.testing import ApplicationCommunicator, HttpCommunicator, WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.test import override_settings
 from django.urls import path
@@ -16,7 +17,7 @@ from channels_admin import recording
 from channels_admin.middleware import RoutingRecorderMiddleware
 from channels_admin.registry import close_connection, set_registry
 from channels_admin.registry.memory import MemoryRegistry
-from channels_admin.routing import ProtocolTypeRouter, RouteNotFound, URLRouter
+from channels_admin.routing import ChannelNameRouter, ProtocolTypeRouter, RouteNotFound, URLRouter
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -322,3 +323,29 @@ async def test_failing_registry_is_logged_once_and_never_breaks_connections(capl
     assert len(errors) == 1 and "registry down" in str(errors[0].exc_info[1])
     assert any(r.levelno == logging.DEBUG for r in caplog.records)
     assert recording.by_channel == {}
+
+
+class Thumbnailer(AsyncConsumer):
+    """A runworker-style consumer of a named channel."""
+
+    async def thumbnails_generate(self, message):
+        self.scope.setdefault("done", []).append(message["id"])
+
+
+async def test_channel_scopes_are_recorded(registry):
+    app = RoutingRecorderMiddleware(
+        ProtocolTypeRouter({"channel": ChannelNameRouter({"thumbnails": Thumbnailer.as_asgi()})})
+    )
+    communicator = ApplicationCommunicator(app, {"type": "channel", "channel": "thumbnails"})
+    await communicator.send_input({"type": "thumbnails.generate", "id": 1})
+    await communicator.send_input({"type": "thumbnails.generate", "id": 2})
+    await communicator.receive_nothing()
+    live = await only_live(registry)
+    assert live["type"] == "channel" and live["path"] == "thumbnails"
+    assert live["consumer"] == "tests.test_recorder.Thumbnailer" and live["messages_in"] == 2
+    step = live["trace"][1]
+    assert step["looked_at"] == "channel" and step["matched"] == "thumbnails"
+    communicator.stop()  # the worker shuts down: its task is cancelled
+    await communicator.wait()
+    closed = (await registry.connections(live=False))["connections"][0]
+    assert closed["id"] == live["id"] and closed["state"] == "closed"
