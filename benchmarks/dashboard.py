@@ -5,8 +5,8 @@ The memory registry gets 10,000 live WebSocket records built by the recorder's o
 recently closed ones and 1,000 decisions; the in-memory channel layer gets 1,000 groups of 10
 members. Every page is fetched, HTML and JSON, through Django's test ``Client`` as a logged-in
 superuser: middleware, session, the view, the registry query and template rendering. Each
-figure is the median (and the slowest) of ``--runs`` requests after one warm-up; the target is
-under 100 ms.
+figure is the median and the slowest of ``--runs`` requests after one warm-up, wall clock and
+CPU time; the target is every request under 100 ms of CPU.
 
     python benchmarks/dashboard.py [--runs 20]
 """
@@ -138,32 +138,35 @@ def main():
         ("route tester", "resolve/?path=/ws/number/42/page/x/"),
     ]
     print()
-    print(f"| page ({runs} runs each) | HTML median | HTML max | JSON median | JSON max |")
+    print(f"Milliseconds per request, median / max of {runs}; CPU is this process's time.\n")
+    print("| page | HTML wall | HTML CPU | JSON wall | JSON CPU |")
     print("| --- | ---: | ---: | ---: | ---: |")
     slowest = 0.0
     for name, url in pages:
         url = "/admin/channels-routing/" + url
         html = measure(client, url, runs)
         json = measure(client, url + ("&" if "?" in url else "?") + "format=json", runs)
-        slowest = max(slowest, html[1], json[1])
+        slowest = max(slowest, html["cpu"][1], json["cpu"][1])
         print(
-            f"| {name} | {html[0]:.1f} ms | {html[1]:.1f} ms "
-            f"| {json[0]:.1f} ms | {json[1]:.1f} ms |"
+            f"| {name} | {cell(html, 'wall')} | {cell(html, 'cpu')} "
+            f"| {cell(json, 'wall')} | {cell(json, 'cpu')} |"
         )
     refresh = measure(client, "/admin/channels-routing/connections/", runs, HTTP_HX_TARGET="live")
-    print(f"| connections, htmx refresh (#live) | {refresh[0]:.1f} ms | {refresh[1]:.1f} ms | | |")
-    slowest = max(slowest, refresh[1])
+    print(f"| connections, htmx refresh | {cell(refresh, 'wall')} | {cell(refresh, 'cpu')} | | |")
+    slowest = max(slowest, refresh["cpu"][1])
     print(
         f"\nA full garbage collection of this process ({len(gc.get_objects())} tracked objects) "
         f"takes {full_collection_ms():.0f} ms."
     )
     verdict = "under" if slowest < TARGET_MS else "OVER"
-    print(f"\nSlowest request: {slowest:.1f} ms ({verdict} the {TARGET_MS} ms target).")
+    print(f"Slowest request, CPU: {slowest:.1f} ms ({verdict} the {TARGET_MS} ms target).")
     return 0 if slowest < TARGET_MS else 1
 
 
 def measure(client, url, runs, **headers):
-    """(median, max) milliseconds of ``runs`` GETs of ``url``, after one warm-up.
+    """Milliseconds for ``runs`` GETs of ``url`` after one warm-up: ``{"wall", "cpu"}``, each
+    ``(median, max)``. CPU time is this process's (every thread), which is what serving the
+    page costs whatever else runs on the machine.
 
     The cyclic garbage collector is held off during each request and runs between them: its
     full collections (see ``full_collection_ms``) pause the whole process whatever it is
@@ -171,17 +174,25 @@ def measure(client, url, runs, **headers):
     happen to interrupt."""
     response = client.get(url, **headers)
     assert response.status_code == 200, (url, response.status_code)
-    timings = []
+    wall, cpu = [], []
     for _ in range(runs):
         gc.disable()
         try:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, **headers)
-            timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+            wall.append((time.perf_counter() - started) * 1000)
         finally:
             gc.enable()
         assert response.status_code == 200
-    return statistics.median(timings), max(timings)
+    return {
+        "wall": (statistics.median(wall), max(wall)),
+        "cpu": (statistics.median(cpu), max(cpu)),
+    }
+
+
+def cell(timings, kind):
+    return "%.1f / %.1f ms" % timings[kind]
 
 
 def full_collection_ms():
