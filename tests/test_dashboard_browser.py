@@ -144,3 +144,22 @@ def test_dark_mode_follows_the_browser(browser, demo_server, screenshots):
     assert card != "rgb(248, 248, 248)"  # --darkened-bg of the light theme
     screenshots(page, "overview-dark")
     context.close()
+
+
+def test_without_javascript_the_pages_are_plain_loads(browser, demo_server):
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    log_in(page, demo_server)
+    page.goto(demo_server.url + DASHBOARD + "connections/?state=closed")
+    expect(page.locator("#live-controls")).to_be_hidden()  # nothing to pause without refresh
+    page.fill("input[name=path]", "/admin/login/")
+    page.click("#toolbar input[type=submit]")
+    expect(page).to_have_url(
+        re.compile(r".*/connections/\?path=%2Fadmin%2Flogin%2F&.*state=closed")
+    )
+    rows = page.locator("#result_list tbody tr")
+    expect(rows.first).to_contain_text("/admin/login/")
+    for text in rows.all_inner_texts():
+        assert "/admin/login/" in text
+    context.close()
