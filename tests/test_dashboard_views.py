@@ -6,6 +6,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from tests import dashboard_support
+from tests.conftest import free_port
 from tests.dashboard_support import DASHBOARD, client_for, make_user
 
 # Fixtures: a fresh registry, sockets to the demo application, logged-in clients.
@@ -401,3 +402,40 @@ async def test_a_custom_admin_site_carries_the_dashboard_too(staff, sockets):
     anonymous = await client_for(None)
     response = await anonymous.get("/staff/channels-routing/")
     assert response["Location"].startswith("/staff/login/?next=")
+
+
+@pytest.mark.redis
+async def test_groups_of_a_redis_layer_map_to_connections(
+    staff, registry, redis_url, redis_client
+):
+    layers = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url]},
+        }
+    }
+    with override_settings(CHANNEL_LAYERS=layers):
+        sockets = dashboard_support.Sockets(registry)
+        try:
+            _, lobby = await sockets.connect("/ws/chat/lobby/")
+            data = await get_json(staff, DASHBOARD + "groups/")
+            assert data["backend"] == "channels_redis.core.RedisChannelLayer"
+            [group] = data["groups"]
+            assert (group["name"], group["size"]) == ("chat_lobby", 1)
+            assert group["members"][0]["connection"] == lobby
+        finally:
+            await sockets.close_all()
+
+
+async def test_an_unreachable_layer_leaves_the_pages_up_with_a_note(staff, registry):
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    layers = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [unreachable]},
+        }
+    }
+    with override_settings(CHANNEL_LAYERS=layers):
+        data = await get_json(staff, DASHBOARD + "groups/")
+        assert data["groups"] == [] and "Could not list the groups" in data["note"]
+        assert "Could not list the groups" in await get_html(staff, DASHBOARD)

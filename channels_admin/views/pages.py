@@ -5,6 +5,7 @@ in a region (``#live``) that the browser refreshes in place through htmx: such a
 (header ``HX-Target: live``) gets only that region back.
 """
 
+import logging
 import math
 import time
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from channels_admin.registry import close_connection, get_registry, valid_close_
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES
 from channels_admin.routing import get_default_application
 from channels_admin.views.tree import display_tree, draw_path
+
+logger = logging.getLogger("channels_admin.dashboard")
 
 PAGE_SIZE = 100
 MEMBERS_SHOWN = 20
@@ -325,17 +328,15 @@ def router_tree():
 
 
 async def groups_or_note(name=None):
-    """active_groups() of the default layer; with no layer configured, none and a note."""
+    """active_groups() of the default layer; when the layer cannot be read (none configured,
+    Redis down), no groups and a note saying why, so the rest of the page still shows."""
     try:
         return await active_groups(name=name)
-    except LookupError as exc:
-        return {
-            "layer": "default",
-            "backend": None,
-            "complete": False,
-            "note": str(exc),
-            "groups": [],
-        }
+    except Exception as exc:
+        if not isinstance(exc, LookupError):
+            logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
+        note = "Could not list the groups: %s" % exc
+        return {"layer": "default", "backend": None, "complete": False, "note": note, "groups": []}
 
 
 def scope_for(target, kind):
