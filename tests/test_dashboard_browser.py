@@ -117,6 +117,15 @@ def test_watch_a_chat_socket_live_and_close_it_from_the_admin(browser, demo_serv
     expect(admin.locator("#live")).to_contain_text("live connections")
     screenshots(admin, "overview")
 
+    # A refresh replaces the live region in place: the scroll position stays.
+    admin.set_viewport_size({"width": 1440, "height": 500})
+    admin.mouse.move(5, 5)  # off the region: refreshes wait while the pointer is on it
+    admin.evaluate("window.scrollTo(0, 200)")
+    stamp = admin.locator("#live .ca-updated time").get_attribute("datetime")
+    expect(admin.locator("#live .ca-updated time")).not_to_have_attribute("datetime", stamp)
+    assert admin.evaluate("window.scrollY") == 200
+    admin.set_viewport_size({"width": 1440, "height": 900})
+
     # Close the chat socket from its page: the chat tab sees the code.
     admin.goto(detail_url)
     admin.fill("#close-code", "4000")
