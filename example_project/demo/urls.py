@@ -12,5 +12,5 @@ urlpatterns = [
 if "debug_toolbar" in settings.INSTALLED_APPS:
     urlpatterns.append(path("__debug__/", include("debug_toolbar.urls")))
 
-# Static files (the toolbar's, the dashboard's htmx) when DEBUG is on and daphne serves alone.
+# daphne serves no static files itself: Django serves them while DEBUG is on (the demo).
 urlpatterns += staticfiles_urlpatterns()

@@ -1,0 +1,430 @@
+"""The dashboard's pages: plain views bound to one admin site, HTML for people, JSON for tools.
+
+Every page answers ``?format=json`` with the data it shows. A page with live data renders it
+in a region (``#live``) that the browser refreshes in place through htmx: such a request
+(header ``HX-Target: live``) gets only that region back.
+"""
+
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from asgiref.sync import async_to_sync
+from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html, format_html_join
+
+from channels_admin.groups import active_groups
+from channels_admin.introspection import describe, explain
+from channels_admin.registry import close_connection, get_registry, valid_close_code
+from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES
+from channels_admin.routing import get_default_application
+from channels_admin.views.tree import display_tree, draw_path
+
+logger = logging.getLogger("channels_admin.dashboard")
+
+PAGE_SIZE = 100
+MEMBERS_SHOWN = 20
+PROBLEMS_SHOWN = 10
+SCOPE_TYPES = ("websocket", "http", "channel")
+CLOSE_PERMISSION = "channels_admin.close_connection"
+PAGES = ("overview", "connections", "groups", "decisions", "resolve")
+
+#: The connections page's ``state`` filter: (value, label, registry arguments).
+STATES = (
+    ("", "live", {"live": True}),
+    ("connecting", "connecting", {"live": True, "state": "connecting"}),
+    ("accepted", "accepted", {"live": True, "state": "accepted"}),
+    ("closed", "closed (recent, rejected included)", {"live": False}),
+    ("rejected", "rejected (recent)", {"live": False, "state": "rejected"}),
+    ("all", "all (live and recent)", {"live": None}),
+)
+
+
+class Dashboard:
+    """The pages under ``channels-routing/`` of one admin site (see ``get_urls()``)."""
+
+    def __init__(self, site):
+        self.site = site
+
+    def get_urls(self):
+        view = self.site.admin_view
+        return [
+            path("channels-routing/", view(self.overview), name="channels_admin_overview"),
+            path(
+                "channels-routing/connections/",
+                view(self.connections),
+                name="channels_admin_connections",
+            ),
+            path(
+                "channels-routing/connections/<str:id>/",
+                view(self.connection),
+                name="channels_admin_connection",
+            ),
+            path(
+                "channels-routing/connections/<str:id>/close/",
+                view(self.close),
+                name="channels_admin_close",
+            ),
+            path("channels-routing/groups/", view(self.groups), name="channels_admin_groups"),
+            path(
+                "channels-routing/decisions/",
+                view(self.decisions),
+                name="channels_admin_decisions",
+            ),
+            path("channels-routing/resolve/", view(self.resolve), name="channels_admin_resolve"),
+        ]
+
+    # Pages.
+
+    def overview(self, request):
+        registry = get_registry()
+
+        async def fetch():
+            summary = await registry.summary()
+            misses = await registry.decisions(outcome="miss", limit=PROBLEMS_SHOWN)
+            errors = await registry.decisions(outcome="error", limit=PROBLEMS_SHOWN)
+            return summary, misses + errors, await groups_or_note()
+
+        summary, problems, groups = async_to_sync(fetch)()
+        problems = sorted(problems, key=lambda decision: decision["time"], reverse=True)
+        problems = problems[:PROBLEMS_SHOWN]
+        tree, tree_error = router_tree()
+        data = {
+            "live": {
+                "total": summary["live"],
+                "by_type": summary["by_type"],
+                "by_consumer": summary["by_consumer"],
+                "by_state": summary["by_state"],
+            },
+            "closed": summary["closed"],
+            "decisions": {"total": summary["decisions"], "outcomes": summary["outcomes"]},
+            "groups": {
+                "total": len(groups["groups"]),
+                "members": sum(group["size"] for group in groups["groups"]),
+                **{key: groups[key] for key in ("layer", "backend", "complete", "note")},
+            },
+            "problems": problems,
+            "tree": tree,
+            "tree_error": tree_error,
+        }
+        if wants_json(request):
+            return JsonResponse(data)
+        context = {
+            "data": data,
+            "by_type": sorted(summary["by_type"].items()),
+            "by_consumer": sorted(summary["by_consumer"].items(), key=lambda item: -item[1]),
+            "outcomes": [(outcome, summary["outcomes"].get(outcome, 0)) for outcome in OUTCOMES],
+            "problems": [decision_row(decision) for decision in problems],
+            "display_tree": display_tree(tree) if tree else None,
+        }
+        return self.render(request, "overview", "Channels routing", context)
+
+    def connections(self, request):
+        filters = {
+            name: request.GET.get(name, "").strip()
+            for name in ("path", "consumer", "group", "type", "user", "state")
+        }
+        state = next((state for state in STATES if state[0] == filters["state"]), STATES[0])
+        order = request.GET.get("order") or "-started"
+        if order.lstrip("-") not in ORDER_FIELDS:
+            order = "-started"
+        page = page_number(request)
+        query = {name: filters[name] or None for name in ("path", "consumer", "group", "user")}
+        query["type"] = filters["type"] if filters["type"] in SCOPE_TYPES else None
+        found = async_to_sync(get_registry().connections)(
+            **state[2], **query, order=order, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        pages = page_count(found["total"])
+        if wants_json(request):
+            for record in found["connections"]:
+                record.pop("trace", None)  # on the connection's own page
+            return JsonResponse(
+                {**found, "page": page, "pages": pages, "page_size": PAGE_SIZE, "order": order}
+            )
+        now = time.time()
+        context = {
+            "filters": filters,
+            "states": [(value, label) for value, label, _ in STATES],
+            "types": SCOPE_TYPES,
+            "order": order,
+            "columns": sort_columns(order),
+            "rows": [connection_row(record, now) for record in found["connections"]],
+            "total": found["total"],
+            **pagination(page, pages),
+        }
+        return self.render(request, "connections", "Connections", context)
+
+    def connection(self, request, id):
+        record = async_to_sync(get_registry().get)(id)
+        if record is None:
+            raise Http404("No connection %r is recorded (it may have been forgotten)." % id)
+        if wants_json(request):
+            return JsonResponse({"connection": record})
+        context = {
+            "record": connection_row(record, time.time()),
+            "can_close": request.user.has_perm(CLOSE_PERMISSION),
+            "closable": record["state"] in ("connecting", "accepted")
+            and record["type"] == "websocket"
+            and bool(record["channel_name"]),
+        }
+        return self.render(request, "connection", "Connection %s" % id, context)
+
+    def close(self, request, id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm(CLOSE_PERMISSION):
+            raise PermissionDenied(
+                "Closing connections needs the %s permission." % CLOSE_PERMISSION
+            )
+        try:
+            code = int(request.POST.get("code", 1000))
+        except ValueError:
+            code = None
+        status, message = 200, None
+        if not valid_close_code(code):
+            status = 400
+            message = "Close code must be 1000 or between 3000 and 4999."
+        else:
+            try:
+                async_to_sync(close_connection)(id, code)
+            except LookupError as exc:
+                status, message = 404, str(exc)
+            except ValueError as exc:
+                status, message = 400, str(exc)
+        if wants_json(request):
+            if status != 200:
+                return JsonResponse({"error": message}, status=status)
+            return JsonResponse({"closing": id, "code": code})
+        if status != 200:
+            messages.error(request, message)
+        else:
+            messages.success(request, "Asked connection %s to close with code %d." % (id, code))
+        return HttpResponseRedirect(self.url("channels_admin_connection", id))
+
+    def groups(self, request):
+        name = request.GET.get("name", "").strip()
+        page = page_number(request)
+        found = async_to_sync(groups_or_note)(name or None)
+        total = len(found["groups"])
+        pages = page_count(total)
+        shown = found["groups"][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        if wants_json(request):
+            return JsonResponse(
+                {**found, "groups": shown, "total": total, "page": page, "pages": pages}
+            )
+        context = {
+            "name": name,
+            "layer": found,
+            "rows": [group_row(group, self.url("channels_admin_connections")) for group in shown],
+            "total": total,
+            **pagination(page, pages),
+        }
+        return self.render(request, "groups", "Groups", context)
+
+    def decisions(self, request):
+        filters = {
+            name: request.GET.get(name, "").strip() for name in ("outcome", "path", "consumer")
+        }
+        outcome = filters["outcome"] if filters["outcome"] in OUTCOMES else None
+        page = page_number(request)
+        found = async_to_sync(get_registry().decisions)(
+            outcome=outcome,
+            path=filters["path"] or None,
+            consumer=filters["consumer"] or None,
+            limit=page * PAGE_SIZE + 1,
+        )
+        shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        has_next = len(found) > page * PAGE_SIZE
+        if wants_json(request):
+            return JsonResponse({"decisions": shown, "page": page, "has_next": has_next})
+        context = {
+            "filters": filters,
+            "outcomes": OUTCOMES,
+            "rows": [decision_row(decision) for decision in shown],
+            "page": page,
+            "has_previous": page > 1,
+            "has_next": has_next,
+        }
+        return self.render(request, "decisions", "Routing decisions", context)
+
+    def resolve(self, request):
+        target = request.GET.get("path", "")
+        kind = request.GET.get("type") or "websocket"
+        error = None
+        if kind not in SCOPE_TYPES:
+            error = "type must be one of %s." % ", ".join(SCOPE_TYPES)
+        elif "path" in request.GET and not target:
+            error = "Give a path (or, with type channel, a channel name)."
+        result = tree = None
+        if error is None and target:
+            try:
+                application = get_default_application()
+            except ImproperlyConfigured as exc:
+                error = str(exc)
+            else:
+                result = explain(application, scope_for(target, kind))
+                tree = display_tree(describe(application))
+                draw_path(tree, result["steps"])
+        if wants_json(request):
+            if result is None:
+                return JsonResponse({"error": error or "Pass ?path=...&type=..."}, status=400)
+            return JsonResponse(result)
+        context = {
+            "target": target,
+            "kind": kind,
+            "types": SCOPE_TYPES,
+            "error": error,
+            "result": result,
+            "display_tree": tree,
+        }
+        return self.render(request, "resolve", "Route tester", context)
+
+    # Helpers.
+
+    def url(self, name, *args):
+        return reverse("admin:%s" % name, args=args, current_app=self.site.name)
+
+    def render(self, request, page, title, context):
+        """The page, or only its live region when htmx refreshes it."""
+        request.current_app = self.site.name
+        template = "channels_admin/%s.html" % page
+        if is_live_refresh(request):
+            template = "channels_admin/live/%s.html" % page
+        context = {
+            **self.site.each_context(request),
+            "title": title,
+            "page": page,
+            "updated": datetime.now(UTC),
+            "urls": {name: self.url("channels_admin_" + name) for name in PAGES},
+            **context,
+        }
+        response = render(request, template, context)
+        patch_vary_headers(response, ("HX-Target",))
+        return response
+
+
+def wants_json(request):
+    return request.GET.get("format") == "json"
+
+
+def is_live_refresh(request):
+    headers = request.headers
+    return headers.get("HX-Target") == "live" and "HX-History-Restore-Request" not in headers
+
+
+def router_tree():
+    """``(describe(ASGI_APPLICATION), None)``, or ``(None, why not)``."""
+    try:
+        return describe(get_default_application()), None
+    except ImproperlyConfigured as exc:
+        return None, str(exc)
+
+
+async def groups_or_note(name=None):
+    """active_groups() of the default layer; when the layer cannot be read (none configured,
+    Redis down), no groups and a note saying why, so the rest of the page still shows."""
+    try:
+        return await active_groups(name=name)
+    except Exception as exc:
+        if not isinstance(exc, LookupError):
+            logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
+        note = "Could not list the groups: %s" % exc
+        return {"layer": "default", "backend": None, "complete": False, "note": note, "groups": []}
+
+
+def scope_for(target, kind):
+    if kind == "channel":
+        return {"type": "channel", "channel": target}
+    path, _, query = target.partition("?")
+    return {"type": kind, "path": path, "query_string": query.encode()}
+
+
+def page_number(request):
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def page_count(total):
+    return max(1, math.ceil(total / PAGE_SIZE))
+
+
+def pagination(page, pages):
+    return {"page": page, "pages": pages, "has_previous": page > 1, "has_next": page < pages}
+
+
+def sort_columns(order):
+    """For each sortable column, the order a click on its header asks for, and its arrow."""
+    columns = {}
+    for field in ORDER_FIELDS:
+        if order == "-" + field:
+            columns[field] = {"order": field, "arrow": "▼"}
+        elif order == field:
+            columns[field] = {"order": "-" + field, "arrow": "▲"}
+        else:
+            columns[field] = {"order": "-" + field, "arrow": ""}
+    return columns
+
+
+def connection_row(record, now):
+    """A record with what the templates show computed: times, age, source of its consumer."""
+    return {
+        **record,
+        "started_at": timestamp(record["started"]),
+        "ended_at": timestamp(record["ended"]),
+        "last_activity_at": timestamp(record["last_activity"]),
+        "age": duration((record["ended"] or now) - record["started"]),
+        "idle": duration(now - record["last_activity"]),
+        "live": record["state"] in ("connecting", "accepted"),
+    }
+
+
+def group_row(group, connections_url):
+    """A group with its first members linked (a group of thousands shows its count, not a
+    wall). The links are built here, escaped by format_html: a template loop per member
+    was most of the page's time with 1,000 groups."""
+    shown = group["members"][:MEMBERS_SHOWN]
+    links = format_html_join(" ", "{}", ((member_link(m, connections_url),) for m in shown))
+    return {**group, "links": links, "more": group["size"] - len(shown)}
+
+
+def member_link(member, connections_url):
+    if member["connection"] is None:
+        return format_html(
+            '<code class="ca-quiet" title="channel not recorded by this process">{}</code>',
+            member["channel"],
+        )
+    return format_html(
+        '<a href="{}{}/"><code>{}</code></a>',
+        connections_url,
+        quote(member["connection"], safe=""),
+        member["connection"],
+    )
+
+
+def decision_row(decision):
+    return {**decision, "at": timestamp(decision["time"])}
+
+
+def timestamp(seconds):
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def duration(seconds):
+    """``4s``, ``3m 12s``, ``2h 05m``, ``3d 04h``."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return "%ds" % seconds
+    if seconds < 3600:
+        return "%dm %02ds" % divmod(seconds, 60)
+    if seconds < 86400:
+        return "%dh %02dm" % (seconds // 3600, seconds % 3600 // 60)
+    return "%dd %02dh" % (seconds // 86400, seconds % 86400 // 3600)
