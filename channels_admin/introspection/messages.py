@@ -43,7 +43,10 @@ def describe_message_router(router, tree):
 def describe_route(route, tree):
     """A ``route()``/``route_class()``: its consumer, named by the channels and filters."""
     consumer = route.consumer
-    described = tree.node(consumer) if isinstance(consumer, type) else _function(consumer)
+    if consumer_class(consumer) is not None:  # a class-based consumer, e.g. a generic one
+        described = tree.node(consumer)
+    else:
+        described = node("consumer", consumer, consumer=dotted_path(consumer), initkwargs={})
     described.update(
         route="route_class" if isinstance(route, RouteClass) else "route",
         channels=list(route.channels),
@@ -76,10 +79,6 @@ def describe_generic_consumer(app, tree):
     if isinstance(streams, dict):
         described["children"] = [tree.node(stream, key=key) for key, stream in streams.items()]
     return described
-
-
-def _function(consumer):
-    return node("consumer", consumer, consumer=dotted_path(consumer), initkwargs={})
 
 
 def _filters(filters):
