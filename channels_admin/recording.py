@@ -20,7 +20,7 @@ from django.utils.crypto import salted_hmac
 from channels_admin.conf import REDACTED
 from channels_admin.introspection import explain, steps_from_trace
 from channels_admin.introspection.names import json_safe
-from channels_admin.introspection.trace import consumer_of, reached
+from channels_admin.introspection.trace import consumer_of, reached, waits_for_message
 from channels_admin.routing.scope import RouteNotFound
 from channels_admin.routing.trace import Trace
 
@@ -141,7 +141,14 @@ class Recording:
         await self._send({"type": "websocket.close", "code": code})
 
     async def decide(self, error=None):
-        """Routing is over (the app asked for its first message, or failed): record how."""
+        """Routing is over (the app asked for its first message, or failed): record how.
+
+        A MessageRouter routes the message it is receiving, so for it the decision waits for
+        the next send() or receive() (``routed`` is None meanwhile).
+        """
+        if self.routed is False and error is None and waits_for_message(self.trace, self.root):
+            self.routed = None
+            return
         self.routed = True
         try:
             record = self.record
@@ -168,7 +175,7 @@ class Recording:
                 routing_error = isinstance(error, (RouteNotFound, Resolver404, ValueError))
                 record["outcome"] = "miss" if missed and routing_error else "error"
             else:
-                record["outcome"] = "hit" if consumer else "stopped"
+                record["outcome"] = "hit" if consumer else "miss" if missed else "stopped"
             await self.store(self.registry.changed, record)
             await self.store(self.registry.decided, decision(record))
         except Exception as exc:

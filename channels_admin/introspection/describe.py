@@ -25,7 +25,8 @@ DESCRIBERS = {}
 
 
 def register_describer(cls, describer):
-    """Describe instances of ``cls`` (and subclasses) with ``describer(app, tree)``."""
+    """Describe instances of ``cls`` (and subclasses) with ``describer(app, tree)``; for a
+    consumer class, its ``as_asgi()`` applications and the class itself."""
     DESCRIBERS[cls] = describer
 
 
@@ -72,10 +73,12 @@ class Tree:
 
 
 def describer_for(app):
-    for cls in type(app).__mro__:
+    """By the consumer class for consumers (``as_asgi()`` apps included), else by type."""
+    consumer = consumer_class(app)
+    for cls in (consumer or type(app)).__mro__:
         if cls in DESCRIBERS:
             return DESCRIBERS[cls]
-    if consumer_class(app) is not None:
+    if consumer is not None:
         return describe_consumer
     if is_django(app):
         return describe_django

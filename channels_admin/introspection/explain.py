@@ -61,17 +61,29 @@ def explain(app, scope):
     consumer class, or of the leaf app when it is not a consumer, e.g. Django's handler),
     ``app_kind`` (consumer, django or app), ``kwargs``, ``args``, ``steps``, ``chain`` (every
     app passed through, middleware included) and ``error`` (what dispatch would raise)."""
+    return walk(app, complete_scope(scope))
+
+
+def complete_scope(scope):
+    """``scope`` with the keys a server always sets (type, headers, path) filled in."""
     scope = {"type": "websocket", "headers": [], **scope}
     if scope["type"] in ("websocket", "http"):
         scope.setdefault("path", "/")
-    return walk(app, scope)
+    return scope
 
 
 def walk(app, scope, depth=0):
+    return reach(app, scope, depth)[0]
+
+
+def reach(app, scope, depth=0):
+    """``(result, app, scope)``: explain()'s answer, and the application and scope it ends at
+    (both None on a miss), for callers that look further inside the consumer."""
     steps, chain = [], []
     while True:
         if depth > MAX_DEPTH:
-            return _result(False, steps, chain, error="application nested too deeply to explain")
+            error = "application nested too deeply to explain"
+            return _result(False, steps, chain, error=error), None, None
         depth += 1
         chain.append(label(app))
         explainer = explainer_for(app)
@@ -80,17 +92,17 @@ def walk(app, scope, depth=0):
                 step = explainer(app, scope, functools.partial(walk, depth=depth))
             except Exception as exc:  # what dispatch would raise too (e.g. no "path" key)
                 steps.append(_router_info(app, error=f"{type(exc).__name__}: {exc}"))
-                return _result(False, steps, chain, error=steps[-1]["error"])
+                return _result(False, steps, chain, error=steps[-1]["error"]), None, None
             steps.append(step.info)
             if step.app is None:
-                return _result(False, steps, chain, error=step.info.get("error"))
+                return _result(False, steps, chain, error=step.info.get("error")), None, None
             app, scope = step.app, step.scope
             continue
         inner = wrapped_app(app)
         if inner is not None:
             app = inner
             continue
-        return _leaf(app, scope, steps, chain)
+        return _leaf(app, scope, steps, chain), app, scope
 
 
 def _leaf(app, scope, steps, chain):

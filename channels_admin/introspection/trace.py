@@ -7,7 +7,9 @@ very scope it saw, which is pure, so the steps are the decision dispatch actuall
 
 from channels_admin.introspection.apps import consumer_class, wrapped_app
 from channels_admin.introspection.explain import _router_info, explainer_for, walk
+from channels_admin.introspection.messages import taken_by
 from channels_admin.introspection.names import dotted_path, json_safe
+from channels_admin.routing.messages import MessageRouter
 
 
 def steps_from_trace(trace):
@@ -35,10 +37,34 @@ def reached(trace):
     """``(app, scope)`` the last router handed the connection to, or ``(None, None)``."""
     if not trace:
         return None, None
-    match = trace[-1][2]
+    router, scope, match = trace[-1]
     if match is None:
         return None, None
+    if isinstance(router, MessageRouter):  # match is (consumer, kwargs) of the message
+        return taken_by(router, scope, *match)
     return match.app, match.scope
+
+
+def waits_for_message(trace, root):
+    """Whether routing has reached a MessageRouter (through middleware) that has not routed
+    a message yet: it decides on the message it is about to receive, not before."""
+    if trace:
+        router, _, match = trace[-1]
+        if isinstance(router, MessageRouter) or match is None:
+            return False
+        app = match.app
+    else:
+        app = root
+    try:
+        for _ in range(64):
+            if isinstance(app, MessageRouter):
+                return True
+            if app is None or explainer_for(app) is not None or consumer_class(app) is not None:
+                return False
+            app = wrapped_app(app)
+    except Exception:  # a middleware whose attributes raise: decide now, as for any other app
+        pass
+    return False
 
 
 def consumer_of(app):

@@ -386,7 +386,7 @@ class MessageRouter:
             event = await receive()
             message = Message(event, scope["channel"], channel_layer)
             found = self.router.match(message)
-            record_step(self, scope, found)
+            record_step(self, dict(scope, content=event), found)  # filters read the content
             if found is None:
                 logger.info("No route for a message on %s: dropped", scope["channel"])
                 continue
