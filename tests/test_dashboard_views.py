@@ -322,7 +322,11 @@ async def test_resolve_json_is_the_explain_answer(staff, registry):
     assert hit["kwargs"] == {"number": 42, "page": 3}
     miss = await get_json(staff, DASHBOARD + "resolve/?path=/ws/number/42/page/x/")
     assert miss["matched"] is False
-    nested = miss["steps"][-1]["candidates"][-1]
+    (nested,) = [
+        candidate
+        for candidate in miss["steps"][-1]["candidates"]
+        if candidate["pattern"] == "ws/number/<int:number>/"
+    ]
     assert nested["reason"] == "nested miss"
     http = await get_json(staff, DASHBOARD + "resolve/?path=/anything/&type=http")
     assert http["consumer"] == "django.core.handlers.asgi.ASGIHandler"
