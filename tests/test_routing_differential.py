@@ -24,6 +24,7 @@ from channels.middleware import BaseMiddleware
 from channels.sessions import SessionMiddlewareStack
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path, re_path, register_converter
+from django.urls.converters import IntConverter
 from django.urls.exceptions import Resolver404
 from django.utils.translation import gettext_lazy
 from hypothesis import HealthCheck, given, settings
@@ -72,7 +73,15 @@ class EvenConverter:
         return str(value)
 
 
+class NegativeConverter(IntConverter):
+    """A subclass of a built-in converter: its own to_python() must be the one called."""
+
+    def to_python(self, value):
+        return -int(value)
+
+
 register_converter(HexConverter, "difftest_hex")
+register_converter(NegativeConverter, "difftest_negative")
 register_converter(EvenConverter, "difftest_even")
 
 
@@ -183,6 +192,7 @@ def converter_routes(r):
             path("even/<int:n>/", Endpoint("odd-fallback")),
             path("only-even/<difftest_even:n>/", Endpoint("only-even")),
             path("pair/<int:a>/<slug:b>/", Endpoint("pair")),
+            path("negative/<difftest_negative:n>/", Endpoint("negative")),
             path("int/<str:pk>/", Endpoint("int-fallback")),
         ]
     )
@@ -331,6 +341,7 @@ CASES = [
     Case("custom-to-python-raises-next-route", converter_routes, ws("/even/5/"), "odd-fallback"),
     Case("custom-to-python-raises-miss", converter_routes, ws("/only-even/5/"), ValueError),
     Case("two-converters", converter_routes, ws("/pair/3/x-y/"), "pair"),
+    Case("custom-subclass-of-builtin", converter_routes, ws("/negative/5/"), "negative"),
     Case("converter-endpoint-needs-all", converter_routes, ws("/int/42/more"), ValueError),
     # path(..., kwargs=...) defaults.
     Case("defaults-added", default_routes, ws("/extra/5/"), "extra"),
