@@ -35,6 +35,7 @@ from django.urls import path, re_path  # noqa: E402
 
 import channels_admin.routing as ours  # noqa: E402
 
+ENGINES = (stock, ours)  # the table prints them in this order
 SIZES = (10, 100, 1000)
 MIN_REPEAT_SECONDS = 0.02
 
@@ -51,30 +52,55 @@ async def send(message):
     raise AssertionError("the leaf never sends")
 
 
-def path_routes(engine, size):
-    return [path(f"route{i}/<int:pk>/", leaf) for i in range(size)]
+def trivial_leaf(index):
+    return leaf
 
 
-def re_path_routes(engine, size):
-    return [re_path(rf"^route{i}/(?P<pk>\d+)/$", leaf) for i in range(size)]
+class Reached(Exception):
+    """Raised by the checking leaves: which route was reached, with what url_route."""
 
 
-def nested_routes(engine, size):
+def checking_leaf(index):
+    async def reached(scope, receive, send):
+        raise Reached(index, scope["url_route"])
+
+    return reached
+
+
+# Route factories: (engine, number of routes, leaf for route i) -> list of routes.
+
+
+def path_routes(engine, size, make_leaf):
+    return [path(f"route{i}/<int:pk>/", make_leaf(i)) for i in range(size)]
+
+
+def re_path_routes(engine, size, make_leaf):
+    return [re_path(rf"^route{i}/(?P<pk>\d+)/$", make_leaf(i)) for i in range(size)]
+
+
+def nested_routes(engine, size, make_leaf):
     """Each route leads to a router of its own, under middleware (a re_path, so Channels can)."""
     return [
         re_path(
             rf"^room{i}/(?P<pk>\d+)/",
-            BaseMiddleware(engine.URLRouter([path("page/<int:page>/", leaf)])),
+            BaseMiddleware(engine.URLRouter([path("page/<int:page>/", make_leaf(i))])),
         )
         for i in range(size)
     ]
 
 
-# (label, route factory, path reaching the first route, path reaching the last route)
+# (label, route factory, path reaching the first route, path reaching the last route,
+#  the kwargs both reach it with)
 TABLES = [
-    ("path()", path_routes, "/route0/42/", "/route{last}/42/"),
-    ("re_path()", re_path_routes, "/route0/42/", "/route{last}/42/"),
-    ("nested+middleware", nested_routes, "/room0/42/page/3/", "/room{last}/42/page/3/"),
+    ("path()", path_routes, "/route0/42/", "/route{last}/42/", {"pk": 42}),
+    ("re_path()", re_path_routes, "/route0/42/", "/route{last}/42/", {"pk": "42"}),
+    (
+        "nested+middleware",
+        nested_routes,
+        "/room0/42/page/3/",
+        "/room{last}/42/page/3/",
+        {"pk": "42", "page": 3},
+    ),
 ]
 
 
@@ -125,32 +151,39 @@ def best_of(timers, repeats):
     return best
 
 
-def check(loop, app, scope, runner):
-    """Refuse to time a row unless the router really routes (or misses) as the row says."""
-    scope = dict(scope)
-    loop.run_until_complete(runner(app, scope, 1))
+def check(loop, engine, factory, size, scope, expected):
+    """Refuse to time a row unless the router routes as the row says: ``expected`` is
+    ``(route index, kwargs)``, or None for a miss."""
+    app = engine.URLRouter(factory(engine, size, checking_leaf))
+    try:
+        loop.run_until_complete(app(dict(scope), receive, send))
+    except Reached as reached:
+        index, url_route = reached.args
+        outcome = (index, url_route["kwargs"])
+    except ValueError:
+        outcome = None
+    if outcome != expected:
+        raise AssertionError(f"{engine.__name__} routed {scope['path']!r} to {outcome}")
 
 
 def rows(repeats):
     loop = asyncio.new_event_loop()
-    for label, factory, first, last in TABLES:
+    for label, factory, first, last, kwargs in TABLES:
         for size in SIZES:
-            apps = {name: engine.URLRouter(factory(engine, size)) for name, engine in ENGINES}
-            cases = [("first", first), ("last", last.format(last=size - 1))]
+            cases = [("first", first, (0, kwargs))]
+            cases.append(("last", last.format(last=size - 1), (size - 1, kwargs)))
             if factory is path_routes:
-                cases.append(("miss", "/nowhere/42/"))
-            for position, path_ in cases:
-                runner = run_misses if position == "miss" else run
+                cases.append(("miss", "/nowhere/42/", None))
+            apps = [engine.URLRouter(factory(engine, size, trivial_leaf)) for engine in ENGINES]
+            for position, path_, expected in cases:
                 scope = {"type": "websocket", "path": path_, "headers": []}
-                for app in apps.values():
-                    check(loop, app, scope, runner)
-                timers = [timer(loop, runner, app, scope) for app in apps.values()]
+                for engine in ENGINES:
+                    check(loop, engine, factory, size, scope, expected)
+                runner = run if expected else run_misses
+                timers = [timer(loop, runner, app, scope) for app in apps]
                 stock_us, ours_us = best_of(timers, repeats)
                 yield label, size, position, stock_us, ours_us
     loop.close()
-
-
-ENGINES = (("channels", stock), ("ours", ours))
 
 
 def main(argv):
