@@ -205,7 +205,8 @@ class PathRoute:
                 "URLRouter routes must be path() or re_path() entries, not %r." % (url_pattern,)
             )
         self.router = find_path_router(self.app)
-        # A nested router that is not ours (stock Channels) can only answer by being called.
+        # match() looks inside our own nested routers; a stock Channels router can only
+        # answer by being called, so match() takes it at its word.
         self.nested_router = self.router if isinstance(self.router, URLRouter) else None
         self.pattern = url_pattern.pattern
         if self.router is not None and getattr(self.pattern, "_is_endpoint", False):
