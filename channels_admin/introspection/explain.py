@@ -270,7 +270,7 @@ def explain_url_router(router, scope, walk):
         child = _child_scope(scope, remaining, args, {**kwargs, **(entry.defaults or {})})
         if entry.nested_router is not None:
             missed = entry.nested_router.match(child) is None  # the same pure call as dispatch
-        elif entry.decides_when_called:  # a stock router below: dispatch calls it to know
+        elif entry.router is not None:  # a stock router below: dispatch calls it to know
             missed = _nested_missed(walk(entry.app, child))
         else:
             missed = False

@@ -13,9 +13,14 @@ from channels_admin.routing.messages import MessageRouter
 
 
 def steps_from_trace(trace):
-    """JSON steps for a list of ``(router, scope, match)``, as :func:`explain` gives them."""
+    """JSON steps for a list of ``(router, scope, match)``, as :func:`explain` gives them.
+
+    When a nested router misses, dispatch comes back to the outer router with the same scope
+    and tries its next route: the steps taken since then are dropped, because the outer
+    router's explanation already tells that nested miss among its candidates.
+    """
     steps = []
-    previous = None
+    seen = {}  # (router, scope) -> index of its step
     for router, scope, match in trace:
         explainer = explainer_for(router)
         try:
@@ -25,11 +30,11 @@ def steps_from_trace(trace):
                 info = explainer(router, scope, walk).info
         except Exception as exc:
             info = _router_info(router, error=f"{type(exc).__name__}: {exc}")
-        if previous is not None and previous[0] is router and previous[1] is scope:
-            steps[-1] = info  # dispatch retried after a stock router below missed
-        else:
-            steps.append(info)
-        previous = (router, scope)
+        key = (id(router), id(scope))
+        if key in seen:
+            del steps[seen[key] :]
+        seen[key] = len(steps)
+        steps.append(info)
     return steps
 
 

@@ -8,10 +8,18 @@ what routing does.
 """
 
 import importlib
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver
+from django.urls.converters import (
+    IntConverter,
+    PathConverter,
+    SlugConverter,
+    StringConverter,
+    UUIDConverter,
+)
 from django.urls.exceptions import Resolver404
 from django.urls.resolvers import RegexPattern, RoutePattern
 
@@ -20,6 +28,15 @@ from channels_admin.routing.trace import current_trace, record_step
 REGEX_METACHARACTERS = frozenset(".^$*+?{}[]|()")
 QUANTIFIERS = frozenset("*?{")
 MAX_UNWRAP_DEPTH = 50
+# What Django's own converters' to_python() does, so dispatch can skip the method call
+# (None: the captured string as it is). Any other converter's to_python() is called.
+BUILTIN_TO_PYTHON = {
+    IntConverter: int,
+    UUIDConverter: uuid.UUID,
+    StringConverter: None,
+    SlugConverter: None,
+    PathConverter: None,
+}
 
 
 class RouteNotFound(ValueError):
@@ -168,7 +185,6 @@ class PathRoute:
         "defaults",
         "router",
         "nested_router",
-        "decides_when_called",
         "prefix",
         "regex",
         "converters",
@@ -189,10 +205,8 @@ class PathRoute:
                 "URLRouter routes must be path() or re_path() entries, not %r." % (url_pattern,)
             )
         self.router = find_path_router(self.app)
-        # A nested router that is not ours (stock Channels) can only answer by being called.
-        self.decides_when_called = self.router is not None and not isinstance(
-            self.router, URLRouter
-        )
+        # match() looks inside our own nested routers; a stock Channels router can only
+        # answer by being called, so match() takes it at its word.
         self.nested_router = self.router if isinstance(self.router, URLRouter) else None
         self.pattern = url_pattern.pattern
         if self.router is not None and getattr(self.pattern, "_is_endpoint", False):
@@ -210,7 +224,12 @@ class PathRoute:
             else:
                 self.prefix = route[: route.index("<")]
                 self.regex = pattern.regex.search
-                self.converters = tuple(pattern.converters.items())
+                self.converters = tuple(
+                    (key, to_python)
+                    for key, converter in pattern.converters.items()
+                    if (to_python := BUILTIN_TO_PYTHON.get(type(converter), converter.to_python))
+                    is not None
+                )
                 self.match_path = self._converted
         elif isinstance(pattern, RegexPattern) and isinstance(pattern._regex, str):
             self.prefix = _regex_literal_prefix(pattern._regex)
@@ -233,8 +252,8 @@ class PathRoute:
             return None
         kwargs = match.groupdict()
         try:
-            for key, converter in self.converters:
-                kwargs[key] = converter.to_python(kwargs[key])
+            for key, to_python in self.converters:
+                kwargs[key] = to_python(kwargs[key])
         except ValueError:
             return None
         return path[match.end() :], (), kwargs
@@ -245,9 +264,11 @@ class PathRoute:
             return None
         # Named groups win; positional ones count only when none is named.
         kwargs = match.groupdict()
-        if kwargs:
-            return path[match.end() :], (), {k: v for k, v in kwargs.items() if v is not None}
-        return path[match.end() :], match.groups(), kwargs
+        if not kwargs:
+            return path[match.end() :], match.groups(), kwargs
+        if None in kwargs.values():  # optional groups that did not take part
+            kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        return path[match.end() :], (), kwargs
 
     def __repr__(self):
         return "<PathRoute %s>" % self.pattern
@@ -318,12 +339,24 @@ class URLRouter:
         self._any_segment, self._by_segment = _index_by_first_segment(self.entries)
 
     def match(self, scope, start=0):
-        """The first route from index ``start`` on that takes ``scope``, or None."""
-        found = self._resolve(scope, start)
-        return None if found is None else Match(*found)
+        """The first route from index ``start`` on that takes ``scope``, or None.
+
+        Unlike dispatch, this looks inside nested routers: a route whose router has no match
+        for the rest of the path is passed over, as ``Resolver404`` makes dispatch do.
+        """
+        while (found := self._resolve(scope, start)) is not None:
+            entry, child = found
+            if entry.nested_router is None:
+                return Match(entry.index, entry.app, child)
+            inner = entry.nested_router.match(child)
+            if inner is not None:
+                return Match(entry.index, entry.app, child, inner)
+            start = entry.index + 1
+        return None
 
     def _resolve(self, scope, start):
-        # match() without the Match object: dispatch runs this once per connection.
+        """This router's own choice: ``(entry, child scope)`` of the first route that takes the
+        path from index ``start`` on, without looking inside the router a route leads to."""
         path = scope.get("path_remaining")
         if path is None:
             path = scope.get("path")
@@ -336,7 +369,7 @@ class URLRouter:
                 path = path[len(root_path) :]
         path = path.lstrip("/")
         for entry in self._by_segment.get(path.partition("/")[0], self._any_segment):
-            if entry.index < start:
+            if start and entry.index < start:
                 continue
             found = entry.match_path(path)
             if found is None:
@@ -346,32 +379,29 @@ class URLRouter:
                 kwargs.update(entry.defaults)
             outer = scope.get("url_route")
             if outer:
-                args = tuple(outer.get("args", ())) + args
+                args = outer.get("args", ()) + args
                 kwargs = {**outer.get("kwargs", {}), **kwargs}
-            child = dict(
-                scope, path_remaining=remaining, url_route={"args": args, "kwargs": kwargs}
-            )
-            inner = None
-            if entry.nested_router is not None:
-                inner = entry.nested_router.match(child)
-                if inner is None:
-                    continue  # nested miss: try the next route, as Resolver404 does
-            return entry.index, entry.app, child, inner
+            child = scope.copy()
+            child["path_remaining"] = remaining
+            child["url_route"] = {"args": args, "kwargs": kwargs}
+            return entry, child
         return None
 
     async def __call__(self, scope, receive, send):
+        # A nested router decides for itself when called, so each level resolves the path
+        # once; when it has no match it raises Resolver404 and the next route gets a turn.
         trace = current_trace.get()
         start = 0
         while (found := self._resolve(scope, start)) is not None:
-            index, app, child, _ = found
+            entry, child = found
             if trace is not None:
-                trace.append((self, scope, Match(*found)))
+                trace.append((self, scope, Match(entry.index, entry.app, child)))
             try:
-                return await app(child, receive, send)
+                return await entry.app(child, receive, send)
             except Resolver404:
-                if not self.entries[index].decides_when_called:
-                    raise
-                start = index + 1  # a stock Channels router missed: try the next route
+                if entry.router is None:
+                    raise  # raised inside a consumer: not a routing decision
+                start = entry.index + 1
         if trace is not None:
             trace.append((self, scope, None))
         path = scope.get("path_remaining", scope.get("path"))
