@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from asgiref.sync import SyncToAsync
+from django.db import connections
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PROJECT = ROOT / "example_project"
@@ -37,6 +39,21 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and os.environ.get("CHANNELS_ADMIN_NO_SKIP") == "1":
         report.outcome = "failed"
         report.longrepr = f"skipped, but CHANNELS_ADMIN_NO_SKIP=1 forbids skips: {report.longrepr}"
+
+
+@pytest.fixture(autouse=True)
+def forget_worker_thread_connections():
+    """Consumers run sync code in asgiref's one shared worker thread, which outlives the test.
+    A database connection a test opened there (an in-memory SQLite one is never closed) would
+    make the next test's ``close_old_connections()`` trip pytest-django's database guard, so
+    each test leaves that thread without connections."""
+    yield
+    SyncToAsync.single_thread_executor.submit(_forget_connections).result()
+
+
+def _forget_connections():
+    for connection in connections.all(initialized_only=True):
+        del connections[connection.alias]
 
 
 def free_port():

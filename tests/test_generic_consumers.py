@@ -8,7 +8,6 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connections
 from django.test import Client, override_settings
 from django.urls import path
 
@@ -311,23 +310,6 @@ class WhoAmIWithSession(WhoAmI):
         self.send(text=f"{self.message.user.get_username()} {self.message.http_session['theme']}")
 
 
-@pytest.fixture
-async def user_db(transactional_db):
-    """The database, for consumers that run in asgiref's shared sync thread.
-
-    That thread outlives the test, and Django never closes an in-memory SQLite connection;
-    the thread forgets its connection here, or the next test without database access would
-    trip over it in ``close_old_connections()``.
-    """
-    yield
-    await sync_to_async(forget_connections)()
-
-
-def forget_connections():
-    for alias in connections:
-        del connections[alias]
-
-
 def login_cookie(username):
     """Log a real user in through Django's auth and session store; return the Cookie header."""
     user = User.objects.create_user(username, password="secret-for-tests")
@@ -340,7 +322,7 @@ def login_cookie(username):
     return [(b"cookie", cookie.encode())]
 
 
-@pytest.mark.usefixtures("user_db")
+@pytest.mark.usefixtures("transactional_db")
 async def test_http_user_reads_the_user_from_the_session_cookie():
     headers = await sync_to_async(login_cookie)("ann")
     app = MessageRouter([route_class(WhoAmI)])
@@ -356,7 +338,7 @@ async def test_http_user_reads_the_user_from_the_session_cookie():
     await stranger.disconnect()
 
 
-@pytest.mark.usefixtures("user_db")
+@pytest.mark.usefixtures("transactional_db")
 async def test_http_user_and_session_also_gives_the_http_session():
     headers = await sync_to_async(login_cookie)("bob")
     communicator = await connected(
@@ -378,7 +360,7 @@ async def user_receive(message, **kwargs):
     await message.reply_channel.asend({"text": message.channel_session["greeting"]})
 
 
-@pytest.mark.usefixtures("user_db")
+@pytest.mark.usefixtures("transactional_db")
 async def test_session_decorators_on_function_consumers_sync_and_async():
     headers = await sync_to_async(login_cookie)("cy")
     app = MessageRouter(

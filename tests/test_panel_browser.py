@@ -33,7 +33,13 @@ def open_panel(page):
     """Show the collapsed toolbar and open the panel (Playwright's CSS pierces shadow DOM)."""
     page.click("#djShowToolBarButton")
     page.click("a.ChannelsRoutingPanel")
-    return page.locator("#ChannelsRoutingPanel")
+    panel = page.locator("#ChannelsRoutingPanel")
+    # panel.js has bound its handlers and refreshed the live part: clicks now reach it.
+    expect(page.locator("#djDebug")).to_have_attribute("data-channels-routing-bound", "true")
+    expect(panel.locator(".channels-routing")).to_have_attribute(
+        "data-channels-routing-refreshed", re.compile(".")
+    )
+    return panel
 
 
 def test_panel_marks_the_sockets_the_page_opened(browser, demo_server):

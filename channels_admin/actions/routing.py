@@ -12,9 +12,8 @@ from types import ModuleType
 
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver
-from django.urls.resolvers import RegexPattern, RoutePattern
 
-from channels_admin.routing.scope import Match
+from channels_admin.routing.scope import Match, prefix_pattern
 
 
 def include(arg):
@@ -48,15 +47,6 @@ def patterns_of(urlconf):
     raise ImproperlyConfigured(
         f"include() takes a list of routes or a module, not {type(urlconf).__name__}."
     )
-
-
-def _as_prefix(pattern):
-    """The same pattern, matching a prefix of the route instead of all of it."""
-    if isinstance(pattern, RoutePattern):
-        return RoutePattern(pattern._route, pattern.name, is_endpoint=False)
-    if isinstance(pattern, RegexPattern):
-        return RegexPattern(pattern._regex, pattern.name, is_endpoint=False)
-    raise ImproperlyConfigured(f"Unsupported pattern type in routepatterns: {pattern!r}")
 
 
 class ActionRoute:
@@ -93,7 +83,17 @@ class ActionRoute:
             )
         self.pattern = url_pattern.pattern
         if self.router is not None and getattr(self.pattern, "_is_endpoint", False):
-            self.pattern = _as_prefix(self.pattern)
+            self.pattern = prefix_pattern(self.pattern)
+
+    def child_scope(self, scope, found):
+        """The scope the next level sees, given what this route's pattern ``found``."""
+        remaining, args, kwargs = found
+        outer = scope.get("url_route") or {}
+        url_route = {
+            "args": (*outer.get("args", ()), *args),
+            "kwargs": {**outer.get("kwargs", {}), **kwargs, **self.defaults},
+        }
+        return dict(scope, path_remaining=remaining, url_route=url_route)
 
     def __repr__(self):
         return f"<ActionRoute {self.pattern}>"
@@ -120,13 +120,8 @@ class ActionRouter:
             found = entry.pattern.match(path)
             if found is None:
                 continue
-            remaining, args, kwargs = found
-            outer = scope.get("url_route") or {}
-            url_route = {
-                "args": (*outer.get("args", ()), *args),
-                "kwargs": {**outer.get("kwargs", {}), **kwargs, **entry.defaults},
-            }
-            child = dict(scope, path_remaining=remaining, url_route=url_route)
+            child = entry.child_scope(scope, found)
+            remaining = child["path_remaining"]
             inner = entry.router.match(child) if entry.router is not None else None
             if inner is None and entry.handler is None:
                 continue  # an include() none of whose routes matched: try the next entry

@@ -80,13 +80,8 @@ def explain_action_router(router, scope, walk=None):
         if found is None:
             _candidate(candidates, False, **how, **_why_not(entry.pattern, path))
             continue
-        remaining, args, kwargs = found
-        outer = scope.get("url_route") or {}
-        url_route = {
-            "args": (*outer.get("args", ()), *args),
-            "kwargs": {**outer.get("kwargs", {}), **kwargs, **entry.defaults},
-        }
-        child = dict(scope, path_remaining=remaining, url_route=url_route)
+        child = entry.child_scope(scope, found)
+        remaining = child["path_remaining"]
         inner = entry.router.match(child) if entry.router is not None else None
         if inner is None and (entry.handler is None or (entry.router is not None and remaining)):
             reason = NESTED_MISS if entry.handler is None else REST_MISS

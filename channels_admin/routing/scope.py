@@ -211,7 +211,7 @@ class PathRoute:
         self.pattern = url_pattern.pattern
         if self.router is not None and getattr(self.pattern, "_is_endpoint", False):
             # The inner router routes the rest of the path, so this is a prefix, not an endpoint.
-            self.pattern = _prefix_pattern(self.pattern)
+            self.pattern = prefix_pattern(self.pattern)
         self.prefix = ""
         self.regex = None
         self.match_path = self.pattern.match  # lazily translated or custom patterns
@@ -274,7 +274,8 @@ class PathRoute:
         return "<PathRoute %s>" % self.pattern
 
 
-def _prefix_pattern(pattern):
+def prefix_pattern(pattern):
+    """The same Django pattern, matching a prefix of the path instead of all of it."""
     if isinstance(pattern, RegexPattern):
         return RegexPattern(pattern._regex, pattern.name, is_endpoint=False)
     if isinstance(pattern, RoutePattern):

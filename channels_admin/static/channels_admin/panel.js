@@ -38,6 +38,7 @@ async function refresh(djDebug) {
             subtitle.textContent = data.subtitle;
         }
         status.textContent = "";
+        panel.dataset.channelsRoutingRefreshed = new Date().toISOString();
     } catch (error) {
         status.textContent = `could not refresh: ${error.message}`;
     }
