@@ -35,3 +35,5 @@ test: $(VENV)/.test-installed system-deps lint
 
 benchmarks: $(VENV)/.test-installed
 	$(PY) benchmarks/dispatch.py
+	$(PY) benchmarks/recorder.py
+	$(PY) benchmarks/dashboard.py
