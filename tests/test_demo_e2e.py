@@ -4,8 +4,12 @@ import asyncio
 import json
 
 import pytest
+from channels.testing import WebsocketCommunicator
+from chat.routing import websocket_urlpatterns
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+
+from channels_admin.routing import URLRouter
 
 REPLY_TIMEOUT = 10.0
 
@@ -58,3 +62,11 @@ async def test_unknown_path_is_refused_and_the_server_keeps_serving(demo_server,
         # ... and new connections are still routed.
         async with open_socket(demo_server, "/ws/number/7/page/1/") as socket:
             assert await receive(socket) == "number=7 page=1"
+
+
+async def test_a_room_too_long_for_a_group_name_is_refused_in_the_handshake():
+    """In process: the consumer refuses cleanly instead of failing to join the group."""
+    app = URLRouter(websocket_urlpatterns)
+    communicator = WebsocketCommunicator(app, f"/ws/chat/{'a' * 120}/")
+    assert (await communicator.connect())[0] is False
+    await communicator.disconnect()  # the disconnect that follows has no group to leave

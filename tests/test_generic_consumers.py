@@ -18,6 +18,7 @@ from channels_admin.generic import (
     WebsocketDemultiplexer,
 )
 from channels_admin.generic.sessions import channel_session_user, channel_session_user_from_http
+from channels_admin.introspection.names import dotted_path
 from channels_admin.routing import MessageRouter, URLRouter, route, route_class
 from tests.channel_worker import serve_one
 
@@ -106,6 +107,17 @@ async def test_as_route_sets_attributes_and_filters():
         Greeter.as_route(attrs=["greeting"])
 
 
+def test_as_route_with_attrs_names_the_users_consumer():
+    """Logs, route descriptions and the dashboard name the consumer by module and qualname."""
+
+    class Greeter(WebsocketConsumer):
+        greeting = "hello"
+
+    routed = Greeter.as_route(attrs={"greeting": "hi"})
+    assert repr(routed) == f"route_class({__name__}.Greeter)"
+    assert dotted_path(routed.consumer) == dotted_path(Greeter)
+
+
 class Room(WebsocketConsumer):
     strict_ordering = True  # accepted; ordering is already strict on a MessageRouter
     slight_ordering = True
@@ -174,7 +186,11 @@ async def test_json_consumer_round_trips_and_group_sends_json():
 
 @pytest.mark.parametrize(
     ("frame", "error"),
-    [({"text_data": "{not json"}, "invalid JSON"), ({"bytes_data": b"{}"}, "binary frame")],
+    [
+        ({"text_data": "{not json"}, "invalid JSON"),
+        ({"text_data": "[" * 100_000}, "invalid JSON"),  # RecursionError in the decoder
+        ({"bytes_data": b"{}"}, "binary frame"),
+    ],
 )
 async def test_json_consumer_answers_bad_frames_with_an_error_and_stays_open(frame, error):
     communicator = await connected(MessageRouter([route_class(Echo)]))

@@ -55,7 +55,10 @@ async def test_legacy_chat_and_streams_on_daphne(demo_server):
     async with connect(
         f"{url}/streams/", origin=origin, additional_headers={"Cookie": cookie}
     ) as s:
-        assert await receive_json(s) == {"stream": "who", "payload": {"user": "staff"}}
+        assert await receive_json(s) == {
+            "stream": "who",
+            "payload": {"user": demo_server.username},
+        }
         await s.send(json.dumps({"stream": "nope", "payload": {}}))
         assert await receive_json(s) == {"error": "unknown stream 'nope'"}
         await s.send(json.dumps({"stream": "echo", "payload": {"n": 1}}))

@@ -617,6 +617,28 @@ async def test_difference_unknown_type_and_channel_raise_route_not_found():
         assert (await dispatch(protocol_routes, ours, dict(scope))).error is RouteNotFound
 
 
+async def raises_resolver404(scope, receive, send):
+    raise Resolver404("raised by the consumer")
+
+
+async def test_difference_resolver404_from_a_consumer_is_not_a_miss():
+    """Stock Channels takes it for a nested router's miss and runs the next route's app on the
+    same connection; ours lets it propagate like any other exception from a consumer."""
+
+    def build(r):
+        return r.URLRouter(
+            [
+                path("n/", r.URLRouter([path("a/", raises_resolver404)])),
+                path("n/a/", Endpoint("next")),
+            ]
+        )
+
+    stock_outcome = await dispatch(build, stock, ws("/n/a/"))
+    ours_outcome = await dispatch(build, ours, ws("/n/a/"))
+    assert isinstance(stock_outcome, Leaf) and stock_outcome.name == "next"
+    assert ours_outcome == Failed(Resolver404, "raised by the consumer")
+
+
 def test_difference_route_objects_are_left_as_given():
     for engine, still_endpoint in ((stock, False), (ours, True)):
         entry = path("a/", engine.URLRouter([path("b/", Endpoint("b"))]))

@@ -93,6 +93,25 @@ async def test_nested_miss_tries_the_next_route():
     assert scope["url_route"]["kwargs"] == {"rest": "two"}
 
 
+async def consumer_raising_resolver404(scope, receive, send):
+    raise Resolver404("raised by the consumer")
+
+
+async def test_resolver404_from_a_consumer_propagates_instead_of_trying_the_next_route():
+    """A consumer's Resolver404 (say, from django.urls.resolve()) is not a routing miss: the
+    connection is already that consumer's, so no other route's app may run on it."""
+    flat = URLRouter([path("a/", consumer_raising_resolver404), path("a/", Leaf("next"))])
+    nested = URLRouter(
+        [
+            path("n/", URLRouter([path("a/", consumer_raising_resolver404)])),
+            path("n/a/", Leaf("next")),
+        ]
+    )
+    for app, path_ in ((flat, "/a/"), (nested, "/n/a/")):
+        with pytest.raises(Resolver404, match="raised by the consumer"):
+            await route(app, ws(path_))
+
+
 async def test_outermost_miss_raises_route_not_found_naming_path_and_count():
     app = URLRouter([path("a/", Leaf("a")), path("b/", Leaf("b"))])
     with pytest.raises(RouteNotFound, match=r"'/nowhere/'.*2 routes tried") as caught:

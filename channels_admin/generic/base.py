@@ -30,7 +30,13 @@ class BaseConsumer:
         """A ``route_class()`` to this consumer, or to a subclass with ``attrs`` set."""
         if attrs is not None and not isinstance(attrs, dict):
             raise TypeError(f"as_route(attrs=...) takes a dict of class attributes, not {attrs!r}")
-        consumer = type(cls.__name__, (cls,), attrs) if attrs else cls
+        if attrs:
+            # Named after cls, in cls's module, so logs and route descriptions name the user's
+            # consumer rather than this module.
+            naming = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+            consumer = type(cls.__name__, (cls,), {**attrs, **naming})
+        else:
+            consumer = cls
         return route_class(consumer, **filters)
 
     @classmethod

@@ -113,7 +113,7 @@ class JsonWebsocketConsumer(WebsocketConsumer):
             return
         try:
             content = self.decode_json(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
             self.send_error(f"invalid JSON: {error}")
             return
         self.receive(content, **kwargs)

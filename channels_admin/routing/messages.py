@@ -109,7 +109,7 @@ def filter_text(value):
     return None
 
 
-def describe(filters):
+def filters_repr(filters):
     return "".join(f", {name}={regex.pattern!r}" for name, regex in filters.items())
 
 
@@ -147,7 +147,7 @@ class Route:
 
     def __repr__(self):
         channels = self.channels[0] if len(self.channels) == 1 else self.channels
-        return f"route({channels!r}, {name_that_thing(self.consumer)}{describe(self.filters)})"
+        return f"route({channels!r}, {name_that_thing(self.consumer)}{filters_repr(self.filters)})"
 
 
 class RouteClass(Route):
@@ -165,7 +165,7 @@ class RouteClass(Route):
         super().__init__(sorted(consumer.channel_names()), consumer, **filters)
 
     def __repr__(self):
-        return f"route_class({name_that_thing(self.consumer)}{describe(self.filters)})"
+        return f"route_class({name_that_thing(self.consumer)}{filters_repr(self.filters)})"
 
 
 def resolve_routing(routing):
@@ -234,7 +234,7 @@ class Include(tuple):
         return names
 
     def __repr__(self):
-        return f"include({self[0]!r}{describe(self.filters)})"
+        return f"include({self[0]!r}{filters_repr(self.filters)})"
 
 
 route = Route

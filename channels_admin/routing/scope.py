@@ -43,6 +43,13 @@ class RouteNotFound(ValueError):
     """No route matched. A ``ValueError``, so code written for Channels keeps working."""
 
 
+class NestedRouteNotFound(Resolver404):
+    """A nested ``URLRouter`` had no route for the rest of the path: the router above tries
+    its next route. A plain ``Resolver404`` from a consumer is not a routing decision and
+    propagates, also through nested routers (Channels would run the next route's app on the
+    same, already used connection)."""
+
+
 class Match:
     """What a router decided for one scope: which entry, which app, and the child scope.
 
@@ -399,15 +406,19 @@ class URLRouter:
                 trace.append((self, scope, Match(entry.index, entry.app, child)))
             try:
                 return await entry.app(child, receive, send)
-            except Resolver404:
-                if entry.router is None:
-                    raise  # raised inside a consumer: not a routing decision
+            except Resolver404 as miss:
+                # A stock Channels router's miss is a plain Resolver404; ours is tagged, so a
+                # consumer's own Resolver404 below it is not taken for a miss.
+                if entry.router is None or (
+                    entry.nested_router is not None and not isinstance(miss, NestedRouteNotFound)
+                ):
+                    raise
                 start = entry.index + 1
         if trace is not None:
             trace.append((self, scope, None))
         path = scope.get("path_remaining", scope.get("path"))
         if "path_remaining" in scope:
-            raise Resolver404("No route found for path %r." % path)
+            raise NestedRouteNotFound("No route found for path %r." % path)
         raise RouteNotFound(
             "No route found for path %r (%d routes tried)." % (path, len(self.entries))
         )

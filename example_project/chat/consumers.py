@@ -4,14 +4,21 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, WebsocketCons
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     """A chat room: everything one member sends, every member of the room receives."""
 
+    max_room_length = 50  # the group name must stay under 100 characters
+    group = None
+
     async def connect(self):
         self.room = self.scope["url_route"]["kwargs"]["room"]
+        if len(self.room) > self.max_room_length:
+            await self.close()
+            return
         self.group = f"chat_{self.room}"
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content):
         text = str(content.get("text", ""))[:2000]
