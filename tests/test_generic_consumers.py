@@ -305,6 +305,17 @@ async def test_demultiplexer_mapping_forwards_to_a_channel_a_worker_answers(fres
     await communicator.disconnect()
 
 
+async def test_demultiplexer_mapping_never_lets_the_client_pick_the_message_type(fresh_layer):
+    """A Channels 2+ worker dispatches on "type"; a payload's own "type" must not choose it."""
+    communicator = await connected(demux_app, "/red/")
+    await communicator.receive_json_from()
+    payload = {"type": "worker.delete_everything", "value": 1}
+    await communicator.send_json_to({"stream": "intval", "payload": payload})
+    forwarded = await fresh_layer.receive("binding.intval")
+    assert forwarded["type"] == "binding.intval" and forwarded["value"] == 1
+    await communicator.disconnect()
+
+
 class WhoAmI(WebsocketConsumer):
     http_user = True
 

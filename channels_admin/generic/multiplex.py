@@ -83,7 +83,10 @@ class WebsocketDemultiplexer(JsonWebsocketConsumer):
             self.consumers[stream](frame, **{**kwargs, "multiplexer": self.multiplexer(stream)})
         else:
             channel = Channel(self.mapping[stream], channel_layer=self.message.channel_layer)
-            channel.send({**payload, "reply_channel": self.message.reply_channel.name})
+            # The type is the mapped channel's, never the client's: a Channels 2+ worker picks
+            # its handler method by type, and that choice is not the client's to make.
+            reply_channel = self.message.reply_channel.name
+            channel.send({**payload, "reply_channel": reply_channel, "type": channel.name})
 
     def disconnect(self, message, **kwargs):
         for stream, consumer in self.consumers.items():
