@@ -328,7 +328,7 @@ def run_command(*args):
 def test_channels_routes_shows_the_example_legacy_routes():
     lines = run_command().splitlines()
     start = lines.index("    ^ws/legacy/  MessageRouter")
-    assert lines[start + 1] == r"      path='^/ws/legacy/chat/(?P<room>[-\\w]+)/$'  include"
+    assert lines[start + 1] == r"      path='^/ws/legacy/chat/(?P<room>[-a-zA-Z0-9_]{1,50})/$'  include"
     assert lines[start + 2].startswith(
         "        websocket.connect  legacy.consumers.chat_connect  [example_project/legacy/"
     )
@@ -349,7 +349,7 @@ def test_channels_routes_resolves_into_the_legacy_routes():
     )
     start = lines.index("  MessageRouter looked at channel='websocket.connect'")
     assert lines[start + 1 :] == [
-        r"    + [0] include(<3 routes>, path='^/ws/legacy/chat/(?P<room>[-\\w]+)/$')",
+        r"    + [0] include(<3 routes>, path='^/ws/legacy/chat/(?P<room>[-a-zA-Z0-9_]{1,50})/$')",
         "      include looked at channel='websocket.connect'  (include stripped its match: "
         "path left '')",
         "        + [0] route('websocket.connect', legacy.consumers.chat_connect)",

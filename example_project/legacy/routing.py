@@ -13,6 +13,6 @@ chat_routing = [
 ]
 
 channel_routing = [
-    include(chat_routing, path=r"^/ws/legacy/chat/(?P<room>[-\w]+)/$"),
+    include(chat_routing, path=r"^/ws/legacy/chat/(?P<room>[-a-zA-Z0-9_]{1,50})/$"),
     route_class(consumers.Streams, path=r"^/ws/legacy/streams/$"),
 ]
