@@ -328,7 +328,8 @@ def run_command(*args):
 def test_channels_routes_shows_the_example_legacy_routes():
     lines = run_command().splitlines()
     start = lines.index("    ^ws/legacy/  MessageRouter")
-    assert lines[start + 1] == r"      path='^/ws/legacy/chat/(?P<room>[-a-zA-Z0-9_]{1,50})/$'  include"
+    room = r"(?P<room>[-a-zA-Z0-9_]{1,50})"
+    assert lines[start + 1] == rf"      path='^/ws/legacy/chat/{room}/$'  include"
     assert lines[start + 2].startswith(
         "        websocket.connect  legacy.consumers.chat_connect  [example_project/legacy/"
     )
