@@ -22,8 +22,10 @@ class RoutingRecorderMiddleware:
         recording = self.start(scope, receive, send)
         if recording is None:
             return await self.inner(scope, receive, send)
-        trace_token = current_trace.set(recording.trace)
-        recording_token = current_recording.set(recording)
+        # Restored by value, not reset by token: two Tokens would live as long as the connection.
+        outer_trace, outer_recording = current_trace.get(), current_recording.get()
+        current_trace.set(recording.trace)
+        current_recording.set(recording)
         try:
             await recording.store(recording.registry.opened, recording.record)
             await self.inner(scope, recording.receive, recording.send)
@@ -33,8 +35,8 @@ class RoutingRecorderMiddleware:
         else:
             await recording.finish()
         finally:
-            current_recording.reset(recording_token)
-            current_trace.reset(trace_token)
+            current_recording.set(outer_recording)
+            current_trace.set(outer_trace)
 
     def start(self, scope, receive, send):
         """A recording for this scope, or None when it is not recorded (or cannot be)."""

@@ -80,6 +80,12 @@ class Recording:
         if not self.routed:
             await self.decide()
         message = await self._receive()
+        self.received(message)
+        return message
+
+    def received(self, message):
+        # Not inlined in receive(): its coroutine waits for as long as the connection is idle,
+        # and these locals would make its frame bigger.
         try:
             record = self.record
             kind = message["type"]
@@ -97,7 +103,6 @@ class Recording:
             record.last_activity = time.time()
         except Exception as exc:
             report_failure(exc)
-        return message
 
     async def send(self, message):
         if not self.routed:
