@@ -4,9 +4,10 @@ Two daphne processes serve the same echo tree (benchmarks/recorder_app.py), one 
 RoutingRecorderMiddleware; the `websockets` client measures both in alternating rounds of
 one run and keeps each side's best round (as timeit does: on a shared machine, noise only
 ever slows a round down). Then tracemalloc measures the memory the recorder adds
-per live connection, in-process, with the headers a real client sends.
+per live connection, in-process, with the headers a real client sends: each side in a fresh
+Python process, so neither finds tables the other grew (asyncio's set of tasks, for one).
 
-    python benchmarks/recorder.py [--rounds 5]
+    python benchmarks/recorder.py [--rounds 7]
 """
 
 import argparse
@@ -129,12 +130,10 @@ async def throughput(rounds):
     return results
 
 
-async def memory_per_connection():
-    """Bytes the recorder adds per live connection (record, trace, wrappers, attribution)."""
+async def memory_per_connection(app_name):
+    """Bytes per live connection of one app of recorder_app: LIVE connections kept open."""
     import recorder_app
     from channels.testing import WebsocketCommunicator
-
-    from channels_admin.registry import get_registry
 
     headers = [
         (b"host", b"127.0.0.1:8000"),
@@ -146,36 +145,41 @@ async def memory_per_connection():
         (b"user-agent", b"Python/3.11 websockets/17.4"),
     ]
 
-    async def live_bytes(app):
-        warm = WebsocketCommunicator(app, "/echo/warm/", headers=headers)
-        await warm.connect()
-        await warm.disconnect()
-        gc.collect()
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        communicators = []
-        for number in range(LIVE):
-            communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=headers)
-            communicator.scope["client"] = ["127.0.0.1", 40000 + number % 20000]
-            await communicator.connect()
-            communicators.append(communicator)
-        gc.collect()
-        used = tracemalloc.get_traced_memory()[0] - before
-        tracemalloc.stop()
-        for communicator in communicators:
-            await communicator.disconnect()
-        return used / LIVE
+    app = getattr(recorder_app, app_name)
+    warm = WebsocketCommunicator(app, "/echo/warm/", headers=headers)
+    await warm.connect()
+    await warm.disconnect()
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    communicators = []
+    for number in range(LIVE):
+        communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=headers)
+        communicator.scope["client"] = ["127.0.0.1", 40000 + number % 20000]
+        await communicator.connect()
+        communicators.append(communicator)
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    for communicator in communicators:
+        await communicator.disconnect()
+    return used / LIVE
 
-    plain = await live_bytes(recorder_app.plain)
-    recorded = await live_bytes(recorder_app.recorded)
-    await get_registry().clear()
-    return plain, recorded
+
+def memory_in_fresh_process(app_name):
+    command = [sys.executable, __file__, "--memory-of", app_name]
+    return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--memory-of", choices=["plain", "recorded"], help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.memory_of:
+        print(asyncio.run(memory_per_connection(arguments.memory_of)))
+        return
+    rounds = arguments.rounds
     measured = asyncio.run(throughput(rounds))
     plain, recorded = measured["plain"], measured["recorded"]
     print(f"WebSocket echo through daphne, {rounds} alternating rounds")
@@ -198,7 +202,7 @@ def main():
             f"    per {unit:<11} without {cost_plain:7.1f} us   with {cost_recorded:7.1f} us"
             f"   capacity kept {ratio:5.1f}%  ({verdict}, target {floor}%)"
         )
-    without, with_recorder = asyncio.run(memory_per_connection())
+    without, with_recorder = map(memory_in_fresh_process, ("plain", "recorded"))
     added = with_recorder - without
     verdict = "ok" if added <= 2048 else "ABOVE 2 KiB"
     print(
