@@ -30,6 +30,7 @@ MESSAGES = 300  # round trips per client per round
 OPENS = 300  # connections opened and closed per round
 OPEN_CONCURRENCY = 10
 LIVE = 2000  # live connections for the memory measurement
+ECHOES = 100_000  # receive + send pairs for the in-process wrapper cost
 PAYLOAD = "x" * 64
 
 
@@ -166,6 +167,43 @@ async def memory_per_connection(app_name):
     return used / LIVE
 
 
+async def wrappers_cost_per_echo():
+    """CPU the recorder's receive/send wrappers add to one echo, in-process: the per-message
+    work itself, without the network or the machine's other load in the figure."""
+    import recorder_app
+
+    from channels_admin.conf import app_settings
+    from channels_admin.recording import Recording
+    from channels_admin.registry.memory import MemoryRegistry
+
+    incoming = {"type": "websocket.receive", "text": PAYLOAD}
+    outgoing = {"type": "websocket.send", "text": PAYLOAD}
+
+    async def receive():
+        return incoming
+
+    async def send(message):
+        pass
+
+    scope = {"type": "websocket", "path": "/echo/r0/", "headers": [], "query_string": b""}
+    settings = app_settings()
+    recording = Recording(recorder_app.plain, scope, receive, send, MemoryRegistry(), settings)
+    recording.routed = True  # as after the connection's first message
+
+    async def echoes(receive, send):
+        started = time.process_time()
+        for _ in range(ECHOES):
+            await receive()
+            await send(outgoing)
+        return time.process_time() - started
+
+    bare, wrapped = [], []
+    for _ in range(7):
+        bare.append(await echoes(receive, send))
+        wrapped.append(await echoes(recording.receive, recording.send))
+    return 1e9 * (min(wrapped) - min(bare)) / ECHOES
+
+
 def memory_in_fresh_process(app_name):
     command = [sys.executable, __file__, "--memory-of", app_name]
     return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
@@ -202,6 +240,10 @@ def main():
             f"    per {unit:<11} without {cost_plain:7.1f} us   with {cost_recorded:7.1f} us"
             f"   capacity kept {ratio:5.1f}%  ({verdict}, target {floor}%)"
         )
+    wrappers = asyncio.run(wrappers_cost_per_echo())
+    print(
+        f"  recorder's receive/send wrappers, in-process: {wrappers:.0f} ns CPU per echoed message"
+    )
     without, with_recorder = map(memory_in_fresh_process, ("plain", "recorded"))
     added = with_recorder - without
     verdict = "ok" if added <= 2048 else "ABOVE 2 KiB"
