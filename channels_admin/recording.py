@@ -9,7 +9,6 @@ anywhere in here is logged once and never reaches the connection.
 
 import logging
 import time
-from contextvars import ContextVar
 
 from django.urls.exceptions import Resolver404
 
@@ -17,14 +16,9 @@ from channels_admin.introspection import explain
 from channels_admin.introspection.trace import consumer_of, reached
 from channels_admin.records import Decision, Record
 from channels_admin.routing.scope import RouteNotFound
-from channels_admin.routing.trace import Trace
+from channels_admin.routing.trace import Trace, current_trace
 
 logger = logging.getLogger("channels_admin.recorder")
-
-#: The recording of the connection whose task is running (set by the middleware).
-current_recording: ContextVar["Recording | None"] = ContextVar(
-    "channels_admin_recording", default=None
-)
 
 #: Live recordings of this process by channel-layer channel name (see attribution.py).
 by_channel = {}
@@ -46,6 +40,22 @@ def report_failure(exc):
         logger.debug("channels_admin recording failed", exc_info=exc)
 
 
+def current_recording():
+    """The recording of the connection whose task is running, or None."""
+    return getattr(current_trace.get(), "recording", None)
+
+
+class RecordingTrace(Trace):
+    """A recorded connection's trace, which also says whose it is while the connection lives,
+    so that one context variable serves both the routers and channel attribution."""
+
+    __slots__ = ("recording",)
+
+    def __init__(self, recording):
+        super().__init__()
+        self.recording = recording
+
+
 class Recording:
     """The live record of one connection and the wrappers that keep it current."""
 
@@ -63,7 +73,7 @@ class Recording:
     def __init__(self, root, scope, receive, send, registry, settings):
         self.root = root
         self.registry = registry
-        self.trace = Trace()
+        self.trace = RecordingTrace(self)
         self.child = None
         self.routed = False
         self._receive = receive
