@@ -3,9 +3,11 @@
 Two daphne processes serve the same echo tree (benchmarks/recorder_app.py), one wrapped in
 RoutingRecorderMiddleware; the `websockets` client measures both in alternating rounds of
 one run and keeps each side's best round (as timeit does: on a shared machine, noise only
-ever slows a round down). Then tracemalloc measures the memory the recorder adds
-per live connection, in-process, with the headers a real client sends: each side in a fresh
-Python process, so neither finds tables the other grew (asyncio's set of tasks, for one).
+ever slows a round down). The recorder's own CPU per echoed message is then timed
+in-process, away from the network and the machine's load. Last, tracemalloc measures the
+memory the recorder adds per live connection, with the headers a real client sends: each
+side in a fresh Python process, so neither finds tables the other grew (asyncio's set of
+tasks, for one).
 
     python benchmarks/recorder.py [--rounds 7]
 """
@@ -30,8 +32,18 @@ MESSAGES = 300  # round trips per client per round
 OPENS = 300  # connections opened and closed per round
 OPEN_CONCURRENCY = 10
 LIVE = 2000  # live connections for the memory measurement
-ECHOES = 100_000  # receive + send pairs for the in-process wrapper cost
 PAYLOAD = "x" * 64
+ECHOES = 100_000  # receive + send pairs for the in-process wrapper cost
+CYCLES = 1000  # in-process open, echo, close cycles per round
+CLIENT_HEADERS = [  # what the `websockets` client sends
+    (b"host", b"127.0.0.1:8000"),
+    (b"upgrade", b"websocket"),
+    (b"connection", b"Upgrade"),
+    (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+    (b"sec-websocket-version", b"13"),
+    (b"sec-websocket-extensions", b"permessage-deflate; client_max_window_bits"),
+    (b"user-agent", b"Python/3.11 websockets/17.4"),
+]
 
 
 def start_daphne(app):
@@ -115,8 +127,11 @@ async def throughput(rounds):
     try:
         for _, port in servers.values():  # warm both up
             await messages_per_second(port)
-        for _ in range(rounds):
-            for app, (process, port) in servers.items():
+        for number in range(rounds):
+            order = list(servers.items())
+            if number % 2:  # who goes first swaps every round: no side gets a steadier slot
+                order.reverse()
+            for app, (process, port) in order:
                 measured = results[app]
                 cpu = cpu_seconds(process)
                 measured["messages"].append(await messages_per_second(port))
@@ -136,18 +151,8 @@ async def memory_per_connection(app_name):
     import recorder_app
     from channels.testing import WebsocketCommunicator
 
-    headers = [
-        (b"host", b"127.0.0.1:8000"),
-        (b"upgrade", b"websocket"),
-        (b"connection", b"Upgrade"),
-        (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
-        (b"sec-websocket-version", b"13"),
-        (b"sec-websocket-extensions", b"permessage-deflate; client_max_window_bits"),
-        (b"user-agent", b"Python/3.11 websockets/17.4"),
-    ]
-
     app = getattr(recorder_app, app_name)
-    warm = WebsocketCommunicator(app, "/echo/warm/", headers=headers)
+    warm = WebsocketCommunicator(app, "/echo/warm/", headers=CLIENT_HEADERS)
     await warm.connect()
     await warm.disconnect()
     gc.collect()
@@ -155,7 +160,7 @@ async def memory_per_connection(app_name):
     before = tracemalloc.get_traced_memory()[0]
     communicators = []
     for number in range(LIVE):
-        communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=headers)
+        communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=CLIENT_HEADERS)
         communicator.scope["client"] = ["127.0.0.1", 40000 + number % 20000]
         await communicator.connect()
         communicators.append(communicator)
@@ -204,6 +209,29 @@ async def wrappers_cost_per_echo():
     return 1e9 * (min(wrapped) - min(bare)) / ECHOES
 
 
+async def cost_per_connection():
+    """CPU the recorder adds to one connection (open, echo, close), in-process."""
+    import recorder_app
+    from channels.testing import WebsocketCommunicator
+
+    async def cycles(app):
+        started = time.process_time()
+        for number in range(CYCLES):
+            path = f"/echo/r{number}/"
+            communicator = WebsocketCommunicator(app, path, headers=CLIENT_HEADERS)
+            await communicator.connect()
+            await communicator.send_to(text_data=PAYLOAD)
+            await communicator.receive_from()
+            await communicator.disconnect()
+        return time.process_time() - started
+
+    plain, recorded = [], []
+    for _ in range(5):
+        plain.append(await cycles(recorder_app.plain))
+        recorded.append(await cycles(recorder_app.recorded))
+    return 1e6 * (min(recorded) - min(plain)) / CYCLES
+
+
 def memory_in_fresh_process(app_name):
     command = [sys.executable, __file__, "--memory-of", app_name]
     return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
@@ -240,10 +268,9 @@ def main():
             f"    per {unit:<11} without {cost_plain:7.1f} us   with {cost_recorded:7.1f} us"
             f"   capacity kept {ratio:5.1f}%  ({verdict}, target {floor}%)"
         )
-    wrappers = asyncio.run(wrappers_cost_per_echo())
-    print(
-        f"  recorder's receive/send wrappers, in-process: {wrappers:.0f} ns CPU per echoed message"
-    )
+    print("  the recorder's own CPU, in-process (best of alternating rounds):")
+    print(f"    per message     {asyncio.run(wrappers_cost_per_echo()):5.0f} ns (receive + send)")
+    print(f"    per connection  {asyncio.run(cost_per_connection()):5.1f} us (open, echo, close)")
     without, with_recorder = map(memory_in_fresh_process, ("plain", "recorded"))
     added = with_recorder - without
     verdict = "ok" if added <= 2048 else "ABOVE 2 KiB"
