@@ -33,8 +33,9 @@ OPENS = 300  # connections opened and closed per round
 OPEN_CONCURRENCY = 10
 LIVE = 2000  # live connections for the memory measurement
 PAYLOAD = "x" * 64
-ECHOES = 100_000  # receive + send pairs for the in-process wrapper cost
-CYCLES = 1000  # in-process open, echo, close cycles per round
+PAIRS = 31  # back-to-back runs without and with the recorder, in-process
+ECHOES = 10_000  # receive + send pairs per in-process run
+CYCLES = 100  # open, echo, close cycles per in-process run
 CLIENT_HEADERS = [  # what the `websockets` client sends
     (b"host", b"127.0.0.1:8000"),
     (b"upgrade", b"websocket"),
@@ -172,9 +173,21 @@ async def memory_per_connection(app_name):
     return used / LIVE
 
 
-async def wrappers_cost_per_echo():
-    """CPU the recorder's receive/send wrappers add to one echo, in-process: the per-message
-    work itself, without the network or the machine's other load in the figure."""
+async def paired_cost(without, with_recorder, pairs=PAIRS):
+    """Median CPU difference of back-to-back runs of two coroutine functions: pairs close
+    in time see the same load on the machine, and the median drops the pairs it disturbed."""
+    differences = []
+    for _ in range(pairs):
+        started = time.process_time()
+        await without()
+        middle = time.process_time()
+        await with_recorder()
+        differences.append((time.process_time() - middle) - (middle - started))
+    return statistics.median(differences)
+
+
+async def cost_per_echo():
+    """CPU the recorder's receive/send wrappers add to one echoed message, in-process."""
     import recorder_app
 
     from channels_admin.conf import app_settings
@@ -195,18 +208,16 @@ async def wrappers_cost_per_echo():
     recording = Recording(recorder_app.plain, scope, receive, send, MemoryRegistry(), settings)
     recording.routed = True  # as after the connection's first message
 
-    async def echoes(receive, send):
-        started = time.process_time()
-        for _ in range(ECHOES):
-            await receive()
-            await send(outgoing)
-        return time.process_time() - started
+    def echoes(receive, send):
+        async def run():
+            for _ in range(ECHOES):
+                await receive()
+                await send(outgoing)
 
-    bare, wrapped = [], []
-    for _ in range(7):
-        bare.append(await echoes(receive, send))
-        wrapped.append(await echoes(recording.receive, recording.send))
-    return 1e9 * (min(wrapped) - min(bare)) / ECHOES
+        return run
+
+    bare, wrapped = echoes(receive, send), echoes(recording.receive, recording.send)
+    return 1e9 * await paired_cost(bare, wrapped) / ECHOES
 
 
 async def cost_per_connection():
@@ -214,22 +225,20 @@ async def cost_per_connection():
     import recorder_app
     from channels.testing import WebsocketCommunicator
 
-    async def cycles(app):
-        started = time.process_time()
-        for number in range(CYCLES):
-            path = f"/echo/r{number}/"
-            communicator = WebsocketCommunicator(app, path, headers=CLIENT_HEADERS)
-            await communicator.connect()
-            await communicator.send_to(text_data=PAYLOAD)
-            await communicator.receive_from()
-            await communicator.disconnect()
-        return time.process_time() - started
+    def cycles(app):
+        async def run():
+            for number in range(CYCLES):
+                path = f"/echo/r{number}/"
+                communicator = WebsocketCommunicator(app, path, headers=CLIENT_HEADERS)
+                await communicator.connect()
+                await communicator.send_to(text_data=PAYLOAD)
+                await communicator.receive_from()
+                await communicator.disconnect()
 
-    plain, recorded = [], []
-    for _ in range(5):
-        plain.append(await cycles(recorder_app.plain))
-        recorded.append(await cycles(recorder_app.recorded))
-    return 1e6 * (min(recorded) - min(plain)) / CYCLES
+        return run
+
+    plain, recorded = cycles(recorder_app.plain), cycles(recorder_app.recorded)
+    return 1e6 * await paired_cost(plain, recorded) / CYCLES
 
 
 def memory_in_fresh_process(app_name):
@@ -268,8 +277,8 @@ def main():
             f"    per {unit:<11} without {cost_plain:7.1f} us   with {cost_recorded:7.1f} us"
             f"   capacity kept {ratio:5.1f}%  ({verdict}, target {floor}%)"
         )
-    print("  the recorder's own CPU, in-process (best of alternating rounds):")
-    print(f"    per message     {asyncio.run(wrappers_cost_per_echo()):5.0f} ns (receive + send)")
+    print("  the recorder's own CPU, in-process (median of back-to-back pairs):")
+    print(f"    per message     {asyncio.run(cost_per_echo()):5.0f} ns (receive + send)")
     print(f"    per connection  {asyncio.run(cost_per_connection()):5.1f} us (open, echo, close)")
     without, with_recorder = map(memory_in_fresh_process, ("plain", "recorded"))
     added = with_recorder - without
