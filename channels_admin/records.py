@@ -52,7 +52,7 @@ class Record:
         kind = scope["type"]
         self.id = os.urandom(8).hex()
         self.scope = scope  # headers, query string and client are read from it, raw
-        self.settings = settings  # what to redact
+        self.settings = settings  # what to redact, how many groups left to remember
         self.type = kind
         self.path = scope.get("channel") if kind == "channel" else scope.get("path")
         self.user = None
@@ -72,7 +72,7 @@ class Record:
         self.route = None  # the consumer scope's "url_route": kwargs and args
         self.channel_name = None
         self.channel_layer = None
-        self.groups = ()
+        self.groups = ()  # tuples, rebuilt on the rare join or leave
         self.groups_left = ()
         self.messages_in = 0
         self.messages_out = 0
