@@ -1,7 +1,7 @@
 """Dashboard pages with 10,000 live connections and 1,000 groups: server-side time per page.
 
-The memory registry gets 10,000 live WebSocket records built by the recorder's own
-``new_record()`` (browser headers, the demo's real route trace, kwargs, a group each), 1,000
+The memory registry gets 10,000 live WebSocket records, the recorder's own ``Record`` (browser
+headers, the trace real dispatch leaves, worded on every read, kwargs, a group each), 1,000
 recently closed ones and 1,000 decisions; the in-memory channel layer gets 1,000 groups of 10
 members. Every page is fetched, HTML and JSON, through Django's test ``Client`` as a logged-in
 superuser: middleware, session, the view, the registry query and template rendering. Each
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "example_project")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
 os.environ["DEMO_DATABASE"] = ":memory:"
+os.environ["DJANGO_DEBUG"] = "0"  # as in production: no debug toolbar instrumenting requests
 os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark")
 
 LIVE = 10_000
@@ -44,13 +45,34 @@ HEADERS = [
 ]
 
 
+async def dispatch_trace(application):
+    """The trace entries real dispatch leaves for a chat socket: one connection through the
+    demo's recorder, routers and middleware."""
+    from channels.testing import WebsocketCommunicator
+
+    from channels_admin.registry import set_registry
+    from channels_admin.registry.memory import MemoryRegistry
+
+    probe = MemoryRegistry()
+    set_registry(probe)
+    headers = [header for header in HEADERS if header[0] != b"cookie"]  # no session to load
+    communicator = WebsocketCommunicator(application, "/ws/chat/room0/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    (record,) = probe.live.values()
+    trace = record.trace
+    await communicator.disconnect()
+    return trace
+
+
 async def fill(registry, layer, application):
     from channels_admin.conf import app_settings
-    from channels_admin.introspection import explain
-    from channels_admin.recording import decision, new_record
+    from channels_admin.records import Decision, Record
+    from channels_admin.registry import set_registry
 
     settings = app_settings()
-    steps = explain(application, {"type": "websocket", "path": "/ws/chat/room0/"})["steps"]
+    trace = await dispatch_trace(application)  # worded anew on every read, as in a server
+    set_registry(registry)
     for number in range(LIVE + CLOSED):
         room = f"room{number % GROUPS}"
         scope = {
@@ -60,31 +82,29 @@ async def fill(registry, layer, application):
             "headers": HEADERS,
             "client": ("127.0.0.1", 40000 + number % 20000),
         }
-        record = new_record(scope, settings)
-        record.update(
-            state="accepted",
-            outcome="hit",
-            consumer="chat.consumers.ChatConsumer",
-            kwargs={"room": room},
-            trace=steps,
-            user=f"user{number % 300}",
-            messages_in=number % 97,
-            messages_out=number % 89,
-            channel_name=await layer.new_channel(),
-            channel_layer="default",
-            groups=[f"chat_{room}"],
-        )
+        record = Record(scope, settings)
+        record.state = "accepted"
+        record.outcome = "hit"
+        record.consumer = "chat.consumers.ChatConsumer"
+        record.route = {"args": (), "kwargs": {"room": room}}
+        record.trace = trace
+        record.user = f"user{number % 300}"
+        record.messages_in = number % 97
+        record.messages_out = number % 89
+        record.channel_name = await layer.new_channel()
+        record.channel_layer = "default"
+        record.groups = (f"chat_{room}",)
         await registry.opened(record)
         await registry.changed(record)
         if number < LIVE:
-            await layer.group_add(f"chat_{room}", record["channel_name"])
+            await layer.group_add(f"chat_{room}", record.channel_name)
         else:
-            record["state"] = "closed"
-            record["close_code"] = 1000
-            record["ended"] = time.time()
+            record.state = "closed"
+            record.close_code = 1000
+            record.ended = time.time()
             await registry.closed(record)
         if number < DECISIONS:
-            await registry.decided(decision(record))
+            await registry.decided(Decision(record))
 
 
 def main():
@@ -105,7 +125,7 @@ def main():
     from channels_admin.registry.memory import MemoryRegistry
     from channels_admin.routing import get_default_application
 
-    settings.ALLOWED_HOSTS = ["testserver"]  # no setup_test_environment(): its template
+    settings.ALLOWED_HOSTS += ["testserver"]  # no setup_test_environment(): its template
     # instrumentation copies every context, which real requests do not pay
     call_command("migrate", verbosity=0)
     client = Client()

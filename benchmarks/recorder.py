@@ -3,10 +3,13 @@
 Two daphne processes serve the same echo tree (benchmarks/recorder_app.py), one wrapped in
 RoutingRecorderMiddleware; the `websockets` client measures both in alternating rounds of
 one run and keeps each side's best round (as timeit does: on a shared machine, noise only
-ever slows a round down). Then tracemalloc measures the memory the recorder adds
-per live connection, in-process, with the headers a real client sends.
+ever slows a round down). The recorder's own CPU per echoed message is then timed
+in-process, away from the network and the machine's load. Last, tracemalloc measures the
+memory the recorder adds per live connection, with the headers a real client sends: each
+side in a fresh Python process, so neither finds tables the other grew (asyncio's set of
+tasks, for one).
 
-    python benchmarks/recorder.py [--rounds 5]
+    python benchmarks/recorder.py [--rounds 7]
 """
 
 import argparse
@@ -30,6 +33,18 @@ OPENS = 300  # connections opened and closed per round
 OPEN_CONCURRENCY = 10
 LIVE = 2000  # live connections for the memory measurement
 PAYLOAD = "x" * 64
+PAIRS = 31  # back-to-back runs without and with the recorder, in-process
+ECHOES = 10_000  # receive + send pairs per in-process run
+CYCLES = 100  # open, echo, close cycles per in-process run
+CLIENT_HEADERS = [  # what the `websockets` client sends
+    (b"host", b"127.0.0.1:8000"),
+    (b"upgrade", b"websocket"),
+    (b"connection", b"Upgrade"),
+    (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+    (b"sec-websocket-version", b"13"),
+    (b"sec-websocket-extensions", b"permessage-deflate; client_max_window_bits"),
+    (b"user-agent", b"Python/3.11 websockets/17.4"),
+]
 
 
 def start_daphne(app):
@@ -113,8 +128,11 @@ async def throughput(rounds):
     try:
         for _, port in servers.values():  # warm both up
             await messages_per_second(port)
-        for _ in range(rounds):
-            for app, (process, port) in servers.items():
+        for number in range(rounds):
+            order = list(servers.items())
+            if number % 2:  # who goes first swaps every round: no side gets a steadier slot
+                order.reverse()
+            for app, (process, port) in order:
                 measured = results[app]
                 cpu = cpu_seconds(process)
                 measured["messages"].append(await messages_per_second(port))
@@ -129,53 +147,114 @@ async def throughput(rounds):
     return results
 
 
-async def memory_per_connection():
-    """Bytes the recorder adds per live connection (record, trace, wrappers, attribution)."""
+async def memory_per_connection(app_name):
+    """Bytes per live connection of one app of recorder_app: LIVE connections kept open."""
     import recorder_app
     from channels.testing import WebsocketCommunicator
 
-    from channels_admin.registry import get_registry
+    app = getattr(recorder_app, app_name)
+    warm = WebsocketCommunicator(app, "/echo/warm/", headers=CLIENT_HEADERS)
+    await warm.connect()
+    await warm.disconnect()
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    communicators = []
+    for number in range(LIVE):
+        communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=CLIENT_HEADERS)
+        communicator.scope["client"] = ["127.0.0.1", 40000 + number % 20000]
+        await communicator.connect()
+        communicators.append(communicator)
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    for communicator in communicators:
+        await communicator.disconnect()
+    return used / LIVE
 
-    headers = [
-        (b"host", b"127.0.0.1:8000"),
-        (b"upgrade", b"websocket"),
-        (b"connection", b"Upgrade"),
-        (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
-        (b"sec-websocket-version", b"13"),
-        (b"sec-websocket-extensions", b"permessage-deflate; client_max_window_bits"),
-        (b"user-agent", b"Python/3.11 websockets/17.4"),
-    ]
 
-    async def live_bytes(app):
-        warm = WebsocketCommunicator(app, "/echo/warm/", headers=headers)
-        await warm.connect()
-        await warm.disconnect()
-        gc.collect()
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        communicators = []
-        for number in range(LIVE):
-            communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=headers)
-            communicator.scope["client"] = ["127.0.0.1", 40000 + number % 20000]
-            await communicator.connect()
-            communicators.append(communicator)
-        gc.collect()
-        used = tracemalloc.get_traced_memory()[0] - before
-        tracemalloc.stop()
-        for communicator in communicators:
-            await communicator.disconnect()
-        return used / LIVE
+async def paired_cost(without, with_recorder, pairs=PAIRS):
+    """Median CPU difference of back-to-back runs of two coroutine functions: pairs close
+    in time see the same load on the machine, and the median drops the pairs it disturbed."""
+    differences = []
+    for _ in range(pairs):
+        started = time.process_time()
+        await without()
+        middle = time.process_time()
+        await with_recorder()
+        differences.append((time.process_time() - middle) - (middle - started))
+    return statistics.median(differences)
 
-    plain = await live_bytes(recorder_app.plain)
-    recorded = await live_bytes(recorder_app.recorded)
-    await get_registry().clear()
-    return plain, recorded
+
+async def cost_per_echo():
+    """CPU the recorder's receive/send wrappers add to one echoed message, in-process."""
+    import recorder_app
+
+    from channels_admin.conf import app_settings
+    from channels_admin.recording import Recording
+    from channels_admin.registry.memory import MemoryRegistry
+
+    incoming = {"type": "websocket.receive", "text": PAYLOAD}
+    outgoing = {"type": "websocket.send", "text": PAYLOAD}
+
+    async def receive():
+        return incoming
+
+    async def send(message):
+        pass
+
+    scope = {"type": "websocket", "path": "/echo/r0/", "headers": [], "query_string": b""}
+    settings = app_settings()
+    recording = Recording(recorder_app.plain, scope, receive, send, MemoryRegistry(), settings)
+    recording.routed = True  # as after the connection's first message
+
+    def echoes(receive, send):
+        async def run():
+            for _ in range(ECHOES):
+                await receive()
+                await send(outgoing)
+
+        return run
+
+    bare, wrapped = echoes(receive, send), echoes(recording.receive, recording.send)
+    return 1e9 * await paired_cost(bare, wrapped) / ECHOES
+
+
+async def cost_per_connection():
+    """CPU the recorder adds to one connection (open, echo, close), in-process."""
+    import recorder_app
+    from channels.testing import WebsocketCommunicator
+
+    def cycles(app):
+        async def run():
+            for number in range(CYCLES):
+                path = f"/echo/r{number}/"
+                communicator = WebsocketCommunicator(app, path, headers=CLIENT_HEADERS)
+                await communicator.connect()
+                await communicator.send_to(text_data=PAYLOAD)
+                await communicator.receive_from()
+                await communicator.disconnect()
+
+        return run
+
+    plain, recorded = cycles(recorder_app.plain), cycles(recorder_app.recorded)
+    return 1e6 * await paired_cost(plain, recorded) / CYCLES
+
+
+def memory_in_fresh_process(app_name):
+    command = [sys.executable, __file__, "--memory-of", app_name]
+    return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--memory-of", choices=["plain", "recorded"], help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.memory_of:
+        print(asyncio.run(memory_per_connection(arguments.memory_of)))
+        return
+    rounds = arguments.rounds
     measured = asyncio.run(throughput(rounds))
     plain, recorded = measured["plain"], measured["recorded"]
     print(f"WebSocket echo through daphne, {rounds} alternating rounds")
@@ -198,7 +277,10 @@ def main():
             f"    per {unit:<11} without {cost_plain:7.1f} us   with {cost_recorded:7.1f} us"
             f"   capacity kept {ratio:5.1f}%  ({verdict}, target {floor}%)"
         )
-    without, with_recorder = asyncio.run(memory_per_connection())
+    print("  the recorder's own CPU, in-process (median of back-to-back pairs):")
+    print(f"    per message     {asyncio.run(cost_per_echo()):5.0f} ns (receive + send)")
+    print(f"    per connection  {asyncio.run(cost_per_connection()):5.1f} us (open, echo, close)")
+    without, with_recorder = map(memory_in_fresh_process, ("plain", "recorded"))
     added = with_recorder - without
     verdict = "ok" if added <= 2048 else "ABOVE 2 KiB"
     print(

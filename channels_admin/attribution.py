@@ -4,7 +4,7 @@
 the process. :func:`instrument_layers` wraps four methods of each instance, once:
 
 - ``new_channel()``: a consumer asks for its channel name inside its connection's task, where
-  the recorder middleware has set :data:`~channels_admin.recording.current_recording`; the
+  the recorder middleware has set :func:`~channels_admin.recording.current_recording`; the
   name is attributed to that connection.
 - ``group_add()``/``group_discard()``: the channel name says whose group changed, whoever
   calls it (the consumer itself, or code adding another connection's channel).
@@ -38,7 +38,7 @@ def instrument(layer, alias):
 
     async def attributed_new_channel(*args, **kwargs):
         name = await new_channel(*args, **kwargs)
-        recording = current_recording.get()
+        recording = current_recording()
         if recording is not None:
             try:
                 recording.channel_created(name, alias)

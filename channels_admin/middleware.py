@@ -2,7 +2,7 @@
 
 from channels_admin.attribution import instrument_layers
 from channels_admin.conf import app_settings
-from channels_admin.recording import Recording, current_recording, report_failure
+from channels_admin.recording import Recording, report_failure
 from channels_admin.registry import get_registry
 from channels_admin.routing.trace import current_trace
 
@@ -22,8 +22,10 @@ class RoutingRecorderMiddleware:
         recording = self.start(scope, receive, send)
         if recording is None:
             return await self.inner(scope, receive, send)
-        trace_token = current_trace.set(recording.trace)
-        recording_token = current_recording.set(recording)
+        # One context variable (the trace knows its recording), restored by value: every
+        # variable set and every reset Token costs memory for as long as the connection lives.
+        outer_trace = current_trace.get()
+        current_trace.set(recording.trace)
         try:
             await recording.store(recording.registry.opened, recording.record)
             await self.inner(scope, recording.receive, recording.send)
@@ -33,8 +35,8 @@ class RoutingRecorderMiddleware:
         else:
             await recording.finish()
         finally:
-            current_recording.reset(recording_token)
-            current_trace.reset(trace_token)
+            current_trace.set(outer_trace)
+            recording.trace.recording = None  # no reference cycle left for the collector
 
     def start(self, scope, receive, send):
         """A recording for this scope, or None when it is not recorded (or cannot be)."""

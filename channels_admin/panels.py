@@ -22,7 +22,8 @@ from django.utils.translation import ngettext
 
 from channels_admin.groups import active_groups
 from channels_admin.introspection import describe
-from channels_admin.recording import current_recording, session_hash
+from channels_admin.recording import current_recording
+from channels_admin.records import session_hash
 from channels_admin.registry import get_registry
 from channels_admin.routing import get_default_application
 
@@ -154,8 +155,8 @@ async def read_live(page):
 def _without_own_request(found):
     """The request being served is a live HTTP connection too; it is not what we look for.
     It is among the newest, so leaving it out of the first page keeps the total right."""
-    recording = current_recording.get()
-    own = recording.record["id"] if recording is not None else None
+    recording = current_recording()
+    own = recording.record.id if recording is not None else None
     connections = [record for record in found["connections"] if record["id"] != own]
     total = found["total"] - (len(found["connections"]) - len(connections))
     return connections[:MAX_CONNECTIONS], total

@@ -48,10 +48,10 @@ class Sockets:
         record = next(
             record
             for record in self.registry.live.values()
-            if record["path"] == path and record["id"] not in self.seen
+            if record.path == path and record.id not in self.seen
         )
-        self.seen.add(record["id"])
-        return communicator, record["id"]
+        self.seen.add(record.id)
+        return communicator, record.id
 
     async def refused(self, path):
         """Open ``path`` where routing fails (the application raises)."""

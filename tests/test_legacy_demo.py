@@ -86,16 +86,3 @@ def test_demo_page_chats_through_the_channels_1_routing(demo_server, browser):
     finally:
         page.close()
 
-
-@pytest.mark.parametrize("room", ["x" * 51, "caf\u00e9"])
-async def test_room_names_no_group_can_hold_are_not_routed(room):
-    """A group name is ASCII and under 100 characters: a room that could not be one is a
-    miss (close code 4404), not a consumer failing halfway through its connect."""
-    from channels.testing import WebsocketCommunicator
-
-    from channels_admin.routing import MessageRouter
-
-    app = MessageRouter("legacy.routing.channel_routing")
-    communicator = WebsocketCommunicator(app, f"/ws/legacy/chat/{room}/")
-    connected, code = await communicator.connect()
-    assert (connected, code) == (False, 4404)

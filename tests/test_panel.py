@@ -17,7 +17,7 @@ from django.urls import path, reverse
 
 from channels_admin.middleware import RoutingRecorderMiddleware
 from channels_admin.panels import ChannelsRoutingPanel
-from channels_admin.recording import session_hash
+from channels_admin.records import session_hash
 from channels_admin.registry import set_registry
 from channels_admin.registry.memory import MemoryRegistry
 from channels_admin.routing import ProtocolTypeRouter, RouteNotFound, URLRouter

@@ -257,6 +257,92 @@ async def test_close_message_never_reaches_the_consumer(registry):
     await communicator.disconnect()
 
 
+RECORD_FIELDS = [
+    "id",
+    "pid",
+    "type",
+    "path",
+    "query_string",
+    "headers",
+    "client",
+    "session_hash",
+    "user",
+    "started",
+    "last_activity",
+    "ended",
+    "state",
+    "status",
+    "close_code",
+    "closed_by",
+    "error",
+    "outcome",
+    "trace",
+    "trace_source",
+    "consumer",
+    "kwargs",
+    "args",
+    "channel_name",
+    "channel_layer",
+    "groups",
+    "groups_left",
+    "messages_in",
+    "messages_out",
+    "bytes_in",
+    "bytes_out",
+]
+DECISION_FIELDS = [
+    "connection",
+    "time",
+    "type",
+    "path",
+    "outcome",
+    "consumer",
+    "kwargs",
+    "error",
+    "steps",
+]
+
+
+async def test_every_read_gives_the_complete_record_as_a_snapshot(registry):
+    """The dashboard and the panel read dicts with every field, whichever method they call,
+    and what they hold does not change under them (records are compact objects inside)."""
+    communicator = WebsocketCommunicator(application(), "/rooms/lobby/?page=2")
+    communicator.scope["client"] = ["10.0.0.1", 5000]
+    assert (await communicator.connect())[0]
+    await communicator.send_to(text_data="hi")
+    assert await communicator.receive_from() == "hi"
+
+    live = await registry.get((await only_live(registry))["id"])
+    assert list(live) == RECORD_FIELDS
+    json.dumps(live)
+    assert live == (await registry.connections(live=None))["connections"][0]
+    assert (
+        live
+        == (await registry.connections(group="room_lobby", order="-bytes_in"))["connections"][0]
+    )
+    assert (live["client"], live["query_string"], live["kwargs"]) == (
+        "10.0.0.1:5000",
+        "page=2",
+        {"room": "lobby"},
+    )
+
+    await communicator.send_to(text_data="again")
+    assert await communicator.receive_from() == "again"
+    assert live["messages_in"] == 1  # a snapshot: counters as they were when read
+    again = await registry.get(live["id"])
+    assert again["messages_in"] == 2 and again["trace"] == live["trace"]
+
+    await communicator.disconnect()
+    closed = await registry.get(live["id"])
+    assert list(closed) == RECORD_FIELDS and closed["state"] == "closed"
+    assert closed["trace"] == again["trace"] and closed["kwargs"] == {"room": "lobby"}
+    (decision,) = await registry.decisions()
+    assert list(decision) == DECISION_FIELDS
+    json.dumps(decision)
+    assert decision["steps"] == closed["trace"] and decision["kwargs"] == {"room": "lobby"}
+    assert (decision["connection"], decision["time"]) == (closed["id"], closed["started"])
+
+
 async def test_http_requests_are_recorded(registry):
     response = await HttpCommunicator(application(), "GET", "/hello/", body=b"abc").get_response()
     assert response["body"] == b"hello"

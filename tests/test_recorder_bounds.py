@@ -1,5 +1,7 @@
 """Memory stays bounded: 5,000 connections opened and closed leave the configured maxima."""
 
+import gc
+
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -51,6 +53,25 @@ async def test_5000_open_close_cycles_keep_every_list_bounded():
     assert not any(name.startswith("room_") for name in layer.groups)
     newest = (await registry.connections(live=False, limit=1))["connections"][0]
     assert newest["path"] == f"/rooms/r{(CYCLES - 1) % 7}/"
+
+
+async def test_a_closed_connection_leaves_nothing_for_the_garbage_collector():
+    """The recording and its trace are freed as the connection ends, not at some later full
+    collection (connections live long enough for their objects to reach the oldest one)."""
+    set_registry(MemoryRegistry())
+    app = application()
+    gc.collect()
+    gc.disable()
+    try:
+        for number in range(20):
+            communicator = WebsocketCommunicator(app, f"/rooms/r{number}/")
+            assert (await communicator.connect())[0]
+            await communicator.disconnect()
+        left = [o for o in gc.get_objects() if type(o) is recording.Recording]  # no proxies
+    finally:
+        gc.enable()
+        set_registry(None)
+    assert left == []
 
 
 async def test_configured_bounds_apply(settings):

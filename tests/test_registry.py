@@ -5,14 +5,16 @@ import json
 import pytest
 
 from channels_admin.conf import app_settings
-from channels_admin.recording import decision, new_record
+from channels_admin.records import Decision, Record
 from channels_admin.registry.memory import MemoryRegistry
 
 
 def record(path, consumer="app.C", groups=(), state="accepted", type="websocket", **fields):
     scope = {"type": type, "path": path, "headers": [], "query_string": b""}
-    made = new_record(scope, app_settings())
-    made.update(consumer=consumer, groups=list(groups), state=state, **fields)
+    made = Record(scope, app_settings())
+    fields.update(consumer=consumer, groups=tuple(groups), state=state)
+    for name, value in fields.items():
+        setattr(made, name, value)
     return made
 
 
@@ -74,18 +76,18 @@ async def test_closed_moves_and_channel_mapping_goes():
     made = record("/a/", channel_name="specific.a")
     await registry.opened(made)
     await registry.changed(made)
-    made["state"] = "closed"
+    made.state = "closed"
     await registry.closed(made)
     assert (await registry.connections())["total"] == 0
     assert await registry.connection_ids(["specific.a"]) == {}
-    assert (await registry.get(made["id"]))["state"] == "closed"
+    assert (await registry.get(made.id))["state"] == "closed"
 
 
 async def test_decisions_filter_newest_first():
     registry = MemoryRegistry(max_decisions=10)
     for number, outcome in enumerate(["hit", "miss", "error", "miss"]):
         made = record(f"/p{number}/", outcome=outcome)
-        await registry.decided(decision(made))
+        await registry.decided(Decision(made))
     assert [d["path"] for d in await registry.decisions(outcome="miss")] == ["/p3/", "/p1/"]
     assert [d["path"] for d in await registry.decisions(limit=2)] == ["/p3/", "/p2/"]
     await registry.clear()

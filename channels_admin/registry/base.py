@@ -1,11 +1,12 @@
 """The registry interface: where connection records and routing decisions live.
 
-Records are plain JSON-serializable dicts (see docs/architecture.md for every field), so a
-backend may copy them anywhere (a Redis backend serializes them). The recorder owns the live
-record of each connection: it mutates counters in place and calls :meth:`Registry.changed`
-when something worth storing changed (state, consumer, groups, user); a backend that copies
-records writes them there, the memory backend keeps the same dict and has nothing to do.
-Readers must treat returned records as read-only.
+Readers get plain JSON-serializable dicts (see docs/architecture.md for every field).
+The recorder writes :class:`~channels_admin.records.Record` and
+:class:`~channels_admin.records.Decision` objects: compact, owned by the recorder, which
+updates a live record's counters in place and calls :meth:`Registry.changed` when something
+worth storing changed (state, consumer, groups, user). Their ``as_dict()`` is the JSON a
+reader gets: a backend that copies records (Redis) serializes that; the memory backend keeps
+the objects and calls it on read. ``record.id`` and ``record.channel_name`` are attributes.
 """
 
 LIVE_STATES = ("connecting", "accepted")
@@ -31,7 +32,7 @@ class Registry:
     # Written by the recorder.
 
     async def opened(self, record):
-        """A connection started: keep ``record`` among the live ones."""
+        """A connection started: keep ``record`` (a ``Record``) among the live ones."""
         raise NotImplementedError
 
     async def changed(self, record):
@@ -43,7 +44,7 @@ class Registry:
         raise NotImplementedError
 
     async def decided(self, decision):
-        """Keep a routing decision (hit, miss, error or stopped) in the bounded list."""
+        """Keep a ``Decision`` (hit, miss, error or stopped) in the bounded list."""
         raise NotImplementedError
 
     # Read by the dashboard, the panel and the management command.

@@ -9,6 +9,8 @@ from channels_admin.registry.base import ORDER_FIELDS, Registry
 class MemoryRegistry(Registry):
     """Live connections in a dict; closed ones and decisions in bounded FIFOs.
 
+    It keeps the recorder's compact records themselves and builds the JSON dicts when read.
+
     Only this process's connections are seen: with several workers, use one registry
     they share (a Redis backend).
     """
@@ -22,19 +24,19 @@ class MemoryRegistry(Registry):
         self.recent_decisions = deque(maxlen=max_decisions or settings["MAX_DECISIONS"])
 
     async def opened(self, record):
-        self.live[record["id"]] = record
+        self.live[record.id] = record
 
     async def changed(self, record):
-        channel = record.get("channel_name")
-        if channel and record["id"] in self.live:
-            self.by_channel[channel] = record["id"]
+        channel = record.channel_name
+        if channel and record.id in self.live:
+            self.by_channel[channel] = record.id
 
     async def closed(self, record):
-        self.live.pop(record["id"], None)
-        channel = record.get("channel_name")
-        if channel and self.by_channel.get(channel) == record["id"]:
+        self.live.pop(record.id, None)
+        channel = record.channel_name
+        if channel and self.by_channel.get(channel) == record.id:
             del self.by_channel[channel]
-        self.closed_records[record["id"]] = record
+        self.closed_records[record.id] = record
         while len(self.closed_records) > self.max_closed:
             self.closed_records.popitem(last=False)
 
@@ -43,7 +45,7 @@ class MemoryRegistry(Registry):
 
     async def get(self, connection_id):
         record = self.live.get(connection_id) or self.closed_records.get(connection_id)
-        return None if record is None else _copy(record)
+        return None if record is None else record.as_dict()
 
     async def connections(
         self,
@@ -65,47 +67,47 @@ class MemoryRegistry(Registry):
             records = list((self.live if live else self.closed_records).values())
         tests = []
         if type:
-            tests.append(lambda r: r["type"] == type)
+            tests.append(lambda r: r.type == type)
         if state:
-            tests.append(lambda r: r["state"] == state)
+            tests.append(lambda r: r.state == state)
         if user:
-            tests.append(lambda r: r["user"] == user)
+            tests.append(lambda r: r.user == user)
         if path:
-            tests.append(lambda r: path in (r["path"] or ""))
+            tests.append(lambda r: path in (r.path or ""))
         if consumer:
-            tests.append(lambda r: consumer in (r["consumer"] or ""))
+            tests.append(lambda r: consumer in (r.consumer or ""))
         if group:
-            tests.append(lambda r: group in r["groups"])
+            tests.append(lambda r: group in r.groups)
         if tests:
             records = [r for r in records if all(test(r) for test in tests)]
         records = _sorted(records, order)
         return {
             "total": len(records),
-            "connections": [_copy(r) for r in records[offset : offset + limit]],
+            "connections": [r.as_dict() for r in records[offset : offset + limit]],
         }
 
     async def decisions(self, *, outcome=None, path=None, consumer=None, limit=100):
         found = []
         for decision in reversed(self.recent_decisions):
-            if outcome and decision["outcome"] != outcome:
+            if outcome and decision.outcome != outcome:
                 continue
-            if path and path not in (decision["path"] or ""):
+            if path and path not in (decision.record.path or ""):
                 continue
-            if consumer and consumer not in (decision["consumer"] or ""):
+            if consumer and consumer not in (decision.record.consumer or ""):
                 continue
             found.append(decision)
             if len(found) >= limit:
                 break
-        return found
+        return [decision.as_dict() for decision in found]
 
     async def summary(self):
         by_type, by_consumer, by_state, outcomes = {}, {}, {}, {}
         for record in self.live.values():
-            _count(by_type, record["type"])
-            _count(by_consumer, record["consumer"] or "-")
-            _count(by_state, record["state"])
+            _count(by_type, record.type)
+            _count(by_consumer, record.consumer or "-")
+            _count(by_state, record.state)
         for decision in self.recent_decisions:
-            _count(outcomes, decision["outcome"])
+            _count(outcomes, decision.outcome)
         return {
             "live": len(self.live),
             "closed": len(self.closed_records),
@@ -141,13 +143,9 @@ def _sorted(records, order):
         return records  # insertion order is start order
     if field == "started":
         return records[::-1]
-    return sorted(
-        records,
-        key=lambda r: (r[field] is None, 0 if r[field] is None else r[field]),
-        reverse=order.startswith("-"),
-    )
 
+    def key(record):
+        value = getattr(record, field)
+        return (value is None, 0 if value is None else value)
 
-def _copy(record):
-    """A snapshot readers may keep: counters frozen, group lists their own."""
-    return {**record, "groups": list(record["groups"]), "groups_left": list(record["groups_left"])}
+    return sorted(records, key=key, reverse=order.startswith("-"))

@@ -1,0 +1,198 @@
+"""What the registry keeps for each connection and routing decision, and how it reads as JSON.
+
+A live connection costs memory for as long as it lives, so its :class:`Record` holds only
+slots: counters and states as plain attributes, and references to what the server and the
+routers already hold (the scope with its raw headers and query string, the routers' trace,
+the route's kwargs). :meth:`Record.as_dict` turns them into the JSON record readers get
+(every field, see docs/architecture.md), redacted and worded at that moment.
+"""
+
+import os
+import time
+
+from django.conf import settings as django_settings
+from django.http.cookie import parse_cookie
+from django.utils.crypto import salted_hmac
+
+from channels_admin.conf import REDACTED
+from channels_admin.introspection import steps_from_trace
+from channels_admin.introspection.names import json_safe
+
+
+class Record:
+    """One connection: written in place by the recorder, read with :meth:`as_dict`."""
+
+    __slots__ = (
+        "id",
+        "scope",
+        "settings",
+        "type",
+        "path",
+        "user",
+        "started",
+        "last_activity",
+        "ended",
+        "state",
+        "status",
+        "close_code",
+        "closed_by",
+        "error",
+        "outcome",
+        "trace",
+        "trace_source",
+        "consumer",
+        "route",
+        "channel_name",
+        "channel_layer",
+        "groups",
+        "groups_left",
+        "messages_in",
+        "messages_out",
+        "bytes_in",
+        "bytes_out",
+    )
+
+    def __init__(self, scope, settings):
+        kind = scope["type"]
+        self.id = os.urandom(8).hex()
+        self.scope = scope  # headers, query string and client are read from it, raw
+        self.settings = settings  # what to redact, how many groups left to remember
+        self.type = kind
+        self.path = scope.get("channel") if kind == "channel" else scope.get("path")
+        self.user = None
+        self.started = self.last_activity = time.time()
+        self.ended = None
+        self.state = "connecting"
+        self.status = None
+        self.close_code = None
+        self.closed_by = None
+        self.error = None
+        self.outcome = None
+        # The routers' (router, scope, match) entries, worded by steps_from_trace() on read;
+        # a dry run's steps are already words.
+        self.trace = ()
+        self.trace_source = "dispatch"
+        self.consumer = None
+        self.route = None  # the consumer scope's "url_route": kwargs and args
+        self.channel_name = None
+        self.channel_layer = None
+        self.groups = ()  # tuples, rebuilt on the rare join or leave
+        self.groups_left = ()
+        self.messages_in = 0
+        self.messages_out = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def as_dict(self):
+        """The record as readers get it: a new dict of JSON values, secrets redacted."""
+        scope = self.scope
+        client = scope.get("client")
+        route = self.route or {}
+        return {
+            "id": self.id,
+            "pid": os.getpid(),
+            "type": self.type,
+            "path": self.path,
+            "query_string": redact_query(scope.get("query_string", b""), self.settings),
+            "headers": redact_headers(scope.get("headers", ()), self.settings),
+            "client": f"{client[0]}:{client[1]}" if client else None,
+            "session_hash": session_hash(session_cookie(scope.get("headers", ()))),
+            "user": self.user,
+            "started": self.started,
+            "last_activity": self.last_activity,
+            "ended": self.ended,
+            "state": self.state,
+            "status": self.status,
+            "close_code": self.close_code,
+            "closed_by": self.closed_by,
+            "error": self.error,
+            "outcome": self.outcome,
+            "trace": self.steps(),
+            "trace_source": self.trace_source,
+            "consumer": self.consumer,
+            "kwargs": self.kwargs(),
+            "args": json_safe(list(route.get("args", ()))),
+            "channel_name": self.channel_name,
+            "channel_layer": self.channel_layer,
+            "groups": list(self.groups),
+            "groups_left": list(self.groups_left),
+            "messages_in": self.messages_in,
+            "messages_out": self.messages_out,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+        }
+
+    def steps(self):
+        """The routing steps, in explain()'s words."""
+        if self.trace_source == "dispatch":
+            return steps_from_trace(self.trace)
+        return self.trace
+
+    def kwargs(self):
+        return json_safe((self.route or {}).get("kwargs", {}))
+
+
+class Decision:
+    """How routing decided one connection: its record, with the outcome and error as they
+    were at decision time (the connection may fail later)."""
+
+    __slots__ = ("record", "outcome", "error")
+
+    def __init__(self, record):
+        self.record = record
+        self.outcome = record.outcome
+        self.error = record.error
+
+    def as_dict(self):
+        record = self.record
+        return {
+            "connection": record.id,
+            "time": record.started,
+            "type": record.type,
+            "path": record.path,
+            "outcome": self.outcome,
+            "consumer": record.consumer,
+            "kwargs": record.kwargs(),
+            "error": self.error,
+            "steps": record.steps(),
+        }
+
+
+def session_hash(session_key):
+    """A keyed digest of a session cookie's value, never the value itself: enough to tell
+    which connections share a browser session with a request (the debug-toolbar panel)."""
+    if not session_key:
+        return None
+    return salted_hmac("channels_admin.session", session_key, algorithm="sha256").hexdigest()[:16]
+
+
+def session_cookie(headers):
+    """The Django session cookie's value among raw ASGI headers, or None."""
+    for name, value in headers:
+        if name == b"cookie":
+            return parse_cookie(value.decode("latin-1")).get(django_settings.SESSION_COOKIE_NAME)
+    return None
+
+
+def redact_headers(headers, settings):
+    """``(name, value)`` pairs, decoded, names lower-case, secret values replaced."""
+    secret = settings["_redact_headers"]
+    redacted = []
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1").lower()
+        redacted.append((name, REDACTED if name in secret else raw_value.decode("latin-1")))
+    return tuple(redacted)
+
+
+def redact_query(query_string, settings):
+    """The decoded query string, values of keys containing a secret word replaced."""
+    if not query_string:
+        return ""
+    words = settings["_redact_query_keys"]
+    parts = []
+    for part in query_string.decode("latin-1").split("&"):
+        key, equals, _ = part.partition("=")
+        if equals and any(word in key.lower() for word in words):
+            part = f"{key}={REDACTED}"
+        parts.append(part)
+    return "&".join(parts)
