@@ -312,6 +312,21 @@ async def test_decisions_newest_first_filtered_by_outcome(staff, sockets):
     assert "/ws/missing/" in html and "/ws/chat/lobby/" not in html
 
 
+async def test_decisions_are_paginated_with_the_total_of_the_filter(staff, sockets):
+    await sockets.refused("/ws/missing/")
+    for number in range(101):
+        await sockets.connect(f"/ws/chat/room{number}/")
+    first = await get_json(staff, DASHBOARD + "decisions/?outcome=hit")
+    assert (first["total"], first["page"], first["pages"]) == (101, 1, 2)
+    assert first["decisions"][0]["path"] == "/ws/chat/room100/"
+    second = await get_json(staff, DASHBOARD + "decisions/?outcome=hit&page=2")
+    assert [d["path"] for d in second["decisions"]] == ["/ws/chat/room0/"]
+    assert (await get_json(staff, DASHBOARD + "decisions/"))["total"] == 102
+    html = await get_html(staff, DASHBOARD + "decisions/?outcome=hit")
+    assert "<strong>101</strong> recent routing decisions" in html
+    assert "page 1 of 2" in html and 'href="?outcome=hit&amp;page=2"' in html
+
+
 # Route tester.
 
 

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
+from channels_admin.conf import app_settings
 from channels_admin.groups import active_groups
 from channels_admin.introspection import describe, explain
 from channels_admin.registry import close_connection, get_registry, valid_close_code
@@ -234,23 +235,25 @@ class Dashboard:
         }
         outcome = filters["outcome"] if filters["outcome"] in OUTCOMES else None
         page = page_number(request)
+        # The registry keeps at most MAX_DECISIONS: reading every match is cheap and gives
+        # the total, which Registry.decisions() does not (it has no offset either).
         found = async_to_sync(get_registry().decisions)(
             outcome=outcome,
             path=filters["path"] or None,
             consumer=filters["consumer"] or None,
-            limit=page * PAGE_SIZE + 1,
+            limit=app_settings()["MAX_DECISIONS"],
         )
+        total = len(found)
+        pages = page_count(total)
         shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        has_next = len(found) > page * PAGE_SIZE
         if wants_json(request):
-            return JsonResponse({"decisions": shown, "page": page, "has_next": has_next})
+            return JsonResponse({"decisions": shown, "total": total, "page": page, "pages": pages})
         context = {
             "filters": filters,
             "outcomes": OUTCOMES,
             "rows": [decision_row(decision) for decision in shown],
-            "page": page,
-            "has_previous": page > 1,
-            "has_next": has_next,
+            "total": total,
+            **pagination(page, pages),
         }
         return self.render(request, "decisions", "Routing decisions", context)
 
