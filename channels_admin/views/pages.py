@@ -21,7 +21,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
 from channels_admin.conf import app_settings
-from channels_admin.groups import active_groups
+from channels_admin.groups import active_groups, group_counts
 from channels_admin.introspection import describe, explain
 from channels_admin.registry import close_connection, get_registry, valid_close_code
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES
@@ -91,7 +91,8 @@ class Dashboard:
             summary = await registry.summary()
             misses = await registry.decisions(outcome="miss", limit=PROBLEMS_SHOWN)
             errors = await registry.decisions(outcome="error", limit=PROBLEMS_SHOWN)
-            return summary, misses + errors, await groups_or_note()
+            groups = await read_layer(group_counts, {"total": 0, "members": 0})
+            return summary, misses + errors, groups
 
         summary, problems, groups = async_to_sync(fetch)()
         problems = sorted(problems, key=lambda decision: decision["time"], reverse=True)
@@ -106,11 +107,7 @@ class Dashboard:
             },
             "closed": summary["closed"],
             "decisions": {"total": summary["decisions"], "outcomes": summary["outcomes"]},
-            "groups": {
-                "total": len(groups["groups"]),
-                "members": sum(group["size"] for group in groups["groups"]),
-                **{key: groups[key] for key in ("layer", "backend", "complete", "note")},
-            },
+            "groups": groups,
             "problems": problems,
             "tree": tree,
             "tree_error": tree_error,
@@ -212,7 +209,7 @@ class Dashboard:
     def groups(self, request):
         name = request.GET.get("name", "").strip()
         page = page_number(request)
-        found = async_to_sync(groups_or_note)(name or None)
+        found = async_to_sync(read_layer)(active_groups, {"groups": []}, name=name or None)
         total = len(found["groups"])
         pages = page_count(total)
         shown = found["groups"][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -330,16 +327,17 @@ def router_tree():
         return None, str(exc)
 
 
-async def groups_or_note(name=None):
-    """active_groups() of the default layer; when the layer cannot be read (none configured,
-    Redis down), no groups and a note saying why, so the rest of the page still shows."""
+async def read_layer(read, empty, **kwargs):
+    """``read(**kwargs)`` (active_groups or group_counts of the default layer); when the layer
+    cannot be read (none configured, Redis down), ``empty`` and a note saying why, so the rest
+    of the page still shows."""
     try:
-        return await active_groups(name=name)
+        return await read(**kwargs)
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
         note = "Could not list the groups: %s" % exc
-        return {"layer": "default", "backend": None, "complete": False, "note": note, "groups": []}
+        return {"layer": "default", "backend": None, "complete": False, "note": note, **empty}
 
 
 def scope_for(target, kind):
