@@ -162,7 +162,10 @@ class Dashboard:
     def connection(self, request, id):
         record = async_to_sync(get_registry().get)(id)
         if record is None:
-            raise Http404("No connection %r is recorded (it may have been forgotten)." % id)
+            message = "No connection %r is recorded (it may have been forgotten)." % id
+            if wants_json(request):
+                return JsonResponse({"error": message}, status=404)
+            raise Http404(message)
         if wants_json(request):
             return JsonResponse({"connection": record})
         context = {
