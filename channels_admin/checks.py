@@ -5,6 +5,7 @@ from django.core.checks import Error, register
 from django.utils.module_loading import import_string
 
 from channels_admin.conf import DEFAULTS, VALIDATORS
+from channels_admin.registry.base import Registry
 
 
 @register()
@@ -37,13 +38,20 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
         elif key == "REGISTRY":
-            try:
-                import_string(setting)
-            except ImportError as exc:
-                errors.append(
-                    Error(
-                        "CHANNELS_ADMIN['REGISTRY'] cannot be imported: %s" % exc,
-                        id="channels_admin.E004",
-                    )
-                )
+            errors.extend(_check_registry(setting))
     return errors
+
+
+def _check_registry(dotted):
+    try:
+        registry = import_string(dotted)
+    except Exception as exc:  # ImportError, or whatever the module raises on import
+        message = "CHANNELS_ADMIN['REGISTRY'] cannot be imported: %s" % exc
+        return [Error(message, id="channels_admin.E004")]
+    if not (isinstance(registry, type) and issubclass(registry, Registry)):
+        message = (
+            "CHANNELS_ADMIN['REGISTRY'] must name a subclass of "
+            "channels_admin.registry.base.Registry; got %r." % dotted
+        )
+        return [Error(message, id="channels_admin.E004")]
+    return []

@@ -32,20 +32,7 @@ async def active_groups(alias="default", name=None, registry=None):
     ``{"channel", "connection"}`` (the connection id, or None when the registry does not know
     the channel). ``name`` keeps the groups whose name contains it.
     """
-    layer = get_channel_layer(alias)
-    if layer is None:
-        raise LookupError("No channel layer %r is configured (CHANNEL_LAYERS)." % alias)
-    complete, note = True, None
-    if isinstance(layer, InMemoryChannelLayer):
-        members = _in_memory_groups(layer)
-    elif _is_class(layer, "channels_redis.core.RedisChannelLayer"):
-        members = await _redis_groups(layer)
-    elif _is_class(layer, "channels_redis.pubsub.RedisPubSubChannelLayer"):
-        members = _pubsub_groups(layer)
-        complete, note = False, PUBSUB_NOTE
-    else:
-        members = {}
-        complete, note = False, "channels_admin cannot list the groups of %s." % dotted_path(layer)
+    layer, members, complete, note = await _read_members(alias)
     if name:
         members = {group: channels for group, channels in members.items() if name in group}
     registry = registry or get_registry()
@@ -70,6 +57,35 @@ async def active_groups(alias="default", name=None, registry=None):
         "note": note,
         "groups": groups,
     }
+
+
+async def group_counts(alias="default"):
+    """``{"layer", "backend", "complete", "note", "total", "members"}``: how many groups the
+    layer ``alias`` has and how many memberships, without mapping members to connections."""
+    layer, members, complete, note = await _read_members(alias)
+    return {
+        "layer": alias,
+        "backend": dotted_path(layer),
+        "complete": complete,
+        "note": note,
+        "total": len(members),
+        "members": sum(len(channels) for channels in members.values()),
+    }
+
+
+async def _read_members(alias):
+    """``(layer, {group: [channel, ...]}, complete, note)`` for the layer ``alias``."""
+    layer = get_channel_layer(alias)
+    if layer is None:
+        raise LookupError("No channel layer %r is configured (CHANNEL_LAYERS)." % alias)
+    if isinstance(layer, InMemoryChannelLayer):
+        return layer, _in_memory_groups(layer), True, None
+    if _is_class(layer, "channels_redis.core.RedisChannelLayer"):
+        return layer, await _redis_groups(layer), True, None
+    if _is_class(layer, "channels_redis.pubsub.RedisPubSubChannelLayer"):
+        return layer, _pubsub_groups(layer), False, PUBSUB_NOTE
+    note = "channels_admin cannot list the groups of %s." % dotted_path(layer)
+    return layer, {}, False, note
 
 
 def _is_class(layer, dotted):

@@ -2,7 +2,6 @@
 
 import inspect
 import logging
-import os
 import time
 from datetime import UTC, datetime
 
@@ -26,13 +25,14 @@ from channels_admin.recording import current_recording
 from channels_admin.records import session_hash
 from channels_admin.registry import get_registry
 from channels_admin.routing import get_default_application
+from channels_admin.views.pages import duration
+from channels_admin.views.tree import display_tree
 
 logger = logging.getLogger("channels_admin.panel")
 
 MAX_CONNECTIONS = 20
 MAX_GROUPS = 20
 MAX_DECISIONS = 10
-ROUTERS = ("protocol_router", "url_router", "channel_router")
 
 
 class ChannelsRoutingPanel(Panel):
@@ -194,7 +194,7 @@ def _connection(record, page, now):
         "user": record["user"],
         "client": record["client"],
         "state": record["state"],
-        "age": _age(now - record["started"]),
+        "age": duration(now - record["started"]),
         "messages": "%d / %d" % (record["messages_in"], record["messages_out"]),
         "mark": mark(record, page),
         "url": _dashboard_url("admin:channels_admin_connection", record["id"]),
@@ -228,7 +228,7 @@ def _decision(decision, now):
         "path": decision["path"],
         "consumer": decision["consumer"],
         "error": decision["error"],
-        "age": _age(now - decision["time"]),
+        "age": duration(now - decision["time"]),
         "url": _dashboard_url("admin:channels_admin_connection", decision["connection"]),
     }
 
@@ -236,31 +236,24 @@ def _decision(decision, now):
 def router_tree():
     """``{"rows": [...]}`` for the tree of ASGI_APPLICATION, or ``{"error": ...}``."""
     try:
-        return {"rows": list(_rows(describe(get_default_application())))}
+        return {"rows": list(_rows(display_tree(describe(get_default_application()))))}
     except Exception as exc:
         return {"error": "%s: %s" % (type(exc).__name__, exc)}
 
 
-def _rows(node, depth=0):
-    """The tree as indented rows, each middleware stack folded into its route's row."""
-    how = node.get("key") or node.get("pattern") or ""
-    through = []
-    while node["kind"] == "middleware" and node["children"]:
-        through.append(node["label"])
-        node = node["children"][0]
-    source = node.get("source")
+def _rows(item, depth=0):
+    """The tree (``display_tree()``'s, middleware folded into its route) as indented rows."""
+    node, how = item["node"], item["how"] or {}
     yield {
         "indent": "\u00a0\u00a0\u00a0\u00a0" * depth,
-        "how": how,
-        "through": through,
-        "name": node["label"]
-        if node["kind"] in ROUTERS
-        else node.get("consumer") or node["dotted"],
+        "how": how.get("key") or how.get("pattern") or "",
+        "through": item["chain"],
+        "name": node["label"] if item["router"] else node.get("consumer") or node["dotted"],
         "kind": node["kind"],
-        "source": "%s:%s" % (_short(source["file"]), source["line"]) if source else "",
-        "notes": [*node.get("notes", []), *([node["note"]] if node.get("note") else [])],
+        "source": item["source"] or "",
+        "notes": [*item["notes"], *([node["note"]] if node.get("note") else [])],
     }
-    for child in node["children"]:
+    for child in item["children"]:
         yield from _rows(child, depth + 1)
 
 
@@ -278,20 +271,3 @@ def _host(client):
 
 def _header(record, name):
     return next((value for key, value in record["headers"] if key == name), "")
-
-
-def _short(file):
-    try:
-        relative = os.path.relpath(file)
-    except ValueError:  # another drive
-        return file
-    return file if relative.startswith("..") else relative
-
-
-def _age(seconds):
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return "%ds" % seconds
-    if seconds < 3600:
-        return "%dm %ds" % divmod(seconds, 60)
-    return "%dh %dm" % (seconds // 3600, seconds % 3600 // 60)

@@ -6,6 +6,8 @@ in-memory channel layer. Pages are fetched with ``AsyncClient`` in the same even
 the views see those connections live and can close them.
 """
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -54,10 +56,12 @@ class Sockets:
         return communicator, record.id
 
     async def refused(self, path):
-        """Open ``path`` where routing fails (the application raises)."""
+        """Open ``path`` where routing fails (the application raises). Waits for the app's
+        task itself: ``connect()`` would only raise its error after its 1 s timeout."""
         communicator = WebsocketCommunicator(application, path, headers=HEADERS)
+        await communicator.send_input({"type": "websocket.connect"})
         with pytest.raises(ValueError):
-            await communicator.connect()
+            await asyncio.wait_for(communicator.future, timeout=5)
 
     async def close_all(self):
         for communicator in self.open:

@@ -2,12 +2,14 @@
 
 import pytest
 from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from demo.asgi import application
 from django.test import override_settings
 from django.urls import reverse
 
 from tests import dashboard_support
 from tests.conftest import free_port
-from tests.dashboard_support import DASHBOARD, client_for, make_user
+from tests.dashboard_support import DASHBOARD, HEADERS, client_for, make_user
 
 # Fixtures: a fresh registry, sockets to the demo application, logged-in clients.
 registry = dashboard_support.registry
@@ -312,6 +314,21 @@ async def test_decisions_newest_first_filtered_by_outcome(staff, sockets):
     assert "/ws/missing/" in html and "/ws/chat/lobby/" not in html
 
 
+async def test_decisions_are_paginated_with_the_total_of_the_filter(staff, sockets):
+    await sockets.refused("/ws/missing/")
+    for number in range(101):
+        await sockets.connect(f"/ws/chat/room{number}/")
+    first = await get_json(staff, DASHBOARD + "decisions/?outcome=hit")
+    assert (first["total"], first["page"], first["pages"]) == (101, 1, 2)
+    assert first["decisions"][0]["path"] == "/ws/chat/room100/"
+    second = await get_json(staff, DASHBOARD + "decisions/?outcome=hit&page=2")
+    assert [d["path"] for d in second["decisions"]] == ["/ws/chat/room0/"]
+    assert (await get_json(staff, DASHBOARD + "decisions/"))["total"] == 102
+    html = await get_html(staff, DASHBOARD + "decisions/?outcome=hit")
+    assert "<strong>101</strong> recent routing decisions" in html
+    assert "page 1 of 2" in html and 'href="?outcome=hit&amp;page=2"' in html
+
+
 # Route tester.
 
 
@@ -391,6 +408,65 @@ async def test_hostile_path_and_group_name_are_escaped_everywhere(staff, sockets
         html = await get_html(staff, DASHBOARD + page)
         assert HOSTILE not in html, page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, page
+
+
+async def test_hostile_headers_and_query_string_are_escaped_on_the_connection_page(
+    staff, sockets, registry
+):
+    headers = [*HEADERS, (b"user-agent", HOSTILE.encode())]
+    communicator = WebsocketCommunicator(application, "/ws/chat/lobby/?q=" + HOSTILE, headers)
+    assert (await communicator.connect())[0]
+    try:
+        [record] = registry.live.values()
+        for page in (f"connections/{record['id']}/", "connections/"):
+            html = await get_html(staff, DASHBOARD + page)
+            assert HOSTILE not in html, page
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, page
+    finally:
+        await communicator.disconnect()
+
+
+# Odd input: a clear answer, never a server error.
+
+ODD_INPUT = [
+    # (page, JSON status, HTML status): a form page shows its error with the form.
+    ("connections/?page=99999999999999999999999", 200, 200),
+    ("connections/?page=-5&state=bogus&order=__class__&type=<x>", 200, 200),
+    ("connections/?consumer=" + "a" * 10_000, 200, 200),
+    ("groups/?page=99999999999999999999999&name=%00", 200, 200),
+    ("decisions/?page=abc&outcome=<b>", 200, 200),
+    ("resolve/?path=%00&type=http", 200, 200),
+    ("resolve/?path=" + "/x" * 5_000 + "&type=websocket", 200, 200),
+    ("resolve/?path=/ws/&type=bogus", 400, 200),
+    ("resolve/?path=&type=websocket", 400, 200),
+    ("connections/does-not-exist/", 404, 404),
+]
+
+
+@pytest.mark.parametrize(("page", "json_status", "html_status"), ODD_INPUT)
+async def test_odd_query_values_get_a_clear_answer(page, json_status, html_status, staff, sockets):
+    await sockets.connect("/ws/chat/lobby/")
+    data = await get_json(staff, DASHBOARD + page, status=json_status)
+    if json_status != 200:
+        assert data["error"]
+    elif page.startswith("connections/?page"):  # bad values fall back to the defaults
+        assert (data["total"], data["order"]) == (1, "-started")
+    response = await staff.get(DASHBOARD + page)
+    assert response.status_code == html_status
+
+
+async def test_odd_close_codes_are_refused_with_a_reason(admin, sockets):
+    _, lobby = await sockets.connect("/ws/chat/lobby/")
+    for code in ("abc", "99999999999999999999", "", "1000.5", "-1", "2000"):
+        response = await admin.post(
+            DASHBOARD + f"connections/{lobby}/close/?format=json", {"code": code}
+        )
+        assert response.status_code == 400, code
+        assert "Close code must be" in response.json()["error"]
+    response = await admin.post(
+        DASHBOARD + "connections/nope/close/?format=json", {"code": "1000"}
+    )
+    assert response.status_code == 404 and "nope" in response.json()["error"]
 
 
 @override_settings(ROOT_URLCONF="tests.dashboard_site_urls")

@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
-from channels_admin.groups import active_groups
+from channels_admin.groups import active_groups, group_counts
 from channels_admin.registry import set_registry
 from channels_admin.registry.memory import MemoryRegistry
 from tests.test_recorder import application
@@ -54,6 +54,8 @@ async def test_in_memory_groups_with_members_as_connections(registry):
     ids = await ids_by_room(registry)
     assert groups["room_blue"]["members"][0]["connection"] == ids["blue"]
     assert [g["name"] for g in (await active_groups(name="blu"))["groups"]] == ["room_blue"]
+    counts = await group_counts()
+    assert (counts["total"], counts["members"], counts["complete"]) == (2, 4, True)
 
     for communicator in communicators:
         await communicator.disconnect()
@@ -64,6 +66,8 @@ async def test_in_memory_groups_with_members_as_connections(registry):
 async def test_unknown_alias_is_a_clear_error():
     with pytest.raises(LookupError, match="No channel layer 'nope'"):
         await active_groups("nope")
+    with pytest.raises(LookupError, match="No channel layer 'nope'"):
+        await group_counts("nope")
 
 
 @pytest.mark.redis
@@ -102,6 +106,8 @@ async def test_redis_groups_across_shards_skipping_expired_members(redis_url, re
         last = rooms[-1]
         assert groups[f"room_{last}"]["members"][0]["connection"] == ids[last]
         assert all(client.keys(rb"t\[1\]:group:*") for client in clients)  # both shards used
+        counts = await group_counts()
+        assert (counts["total"], counts["members"]) == (len(rooms), len(rooms) + 1)
 
         for communicator in communicators:
             await communicator.disconnect()

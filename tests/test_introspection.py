@@ -7,13 +7,17 @@ from channels import routing as stock
 from channels.auth import AuthMiddlewareStack
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import SessionMiddlewareStack
+from django.template.loader import render_to_string
 from django.urls import include, path, re_path, register_converter
 
 from channels_admin import routing as ours
 from channels_admin.introspection import Step, describe, explain, register_explainer
 from channels_admin.introspection.describe import register_describer
 from channels_admin.introspection.explain import EXPLAINERS
+from channels_admin.management.commands.channels_routes import tree_lines
+from channels_admin.panels import _rows as panel_rows
 from channels_admin.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
+from channels_admin.views.tree import display_tree
 from tests.routing_modules.apps import Leaf, route
 
 
@@ -128,6 +132,23 @@ def test_describe_flags_stock_nesting_under_middleware():
         [path("n/<int:number>/", SessionMiddlewareStack(URLRouter([path("x/", Leaf("x"))])))]
     )
     assert "notes" not in describe(ours)["children"][0]
+
+
+def test_the_stock_nesting_note_survives_folding_middleware_into_the_route():
+    """The note is on the route's outermost node; every reader folds middleware into the
+    route's line and must keep it: the command, the dashboard's tree, the panel's rows."""
+    app = stock.URLRouter(
+        [path("n/<int:number>/", SessionMiddlewareStack(stock.URLRouter([path("x/", Leaf("x"))])))]
+    )
+    described = describe(app)
+    lines = list(tree_lines(described))
+    assert lines[1].startswith("  n/<int:number>/  CookieMiddleware > SessionMiddleware >")
+    assert lines[2].startswith("    ! ") and "channels#1428" in lines[2]
+    html = render_to_string("channels_admin/tree_node.html", {"item": display_tree(described)})
+    assert "channels#1428" in html
+    rows = list(panel_rows(display_tree(described)))
+    assert rows[1]["through"] == ["CookieMiddleware", "SessionMiddleware"]
+    assert "channels#1428" in rows[1]["notes"][0]
 
 
 def test_describe_is_safe_on_cycles_depth_and_unknown_apps():

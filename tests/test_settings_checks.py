@@ -35,6 +35,10 @@ def test_defaults_pass_and_are_used():
         ({"ENABLED": "yes"}, "CHANNELS_ADMIN['ENABLED'] must be True or False"),
         ({"REDACT_HEADERS": "cookie"}, "CHANNELS_ADMIN['REDACT_HEADERS'] must be a list"),
         ({"REGISTRY": "nowhere.Registry"}, "CHANNELS_ADMIN['REGISTRY'] cannot be imported"),
+        (
+            {"REGISTRY": "collections.OrderedDict"},
+            "CHANNELS_ADMIN['REGISTRY'] must name a subclass of channels_admin.registry.",
+        ),
     ],
 )
 def test_bad_key_or_value_is_named(value, expected):

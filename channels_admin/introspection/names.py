@@ -2,6 +2,8 @@
 
 import functools
 import inspect
+import os
+import sys
 
 
 def dotted_path(obj):
@@ -45,6 +47,26 @@ def _source(target):
         return {"file": inspect.getsourcefile(target), "line": line}
     except (OSError, TypeError):
         return None
+
+
+def short_source(source):
+    """``file:line`` of a ``source()`` answer, the file relative to the working directory (a
+    path an editor opens) or else to the import path (site-packages); None for None."""
+    if not source:
+        return None
+    return f"{_short_file(source['file'] or '?')}:{source['line']}"
+
+
+@functools.lru_cache(maxsize=512)
+def _short_file(path):
+    cwd = os.getcwd()
+    if path.startswith(cwd + os.sep):
+        return path[len(cwd) + 1 :]
+    roots = {root.rstrip(os.sep) for root in sys.path if root}
+    for root in sorted(filter(None, roots), key=len, reverse=True):
+        if path.startswith(root + os.sep):
+            return path[len(root) + 1 :]
+    return path
 
 
 def json_safe(value, depth=0):

@@ -20,7 +20,8 @@ from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
-from channels_admin.groups import active_groups
+from channels_admin.conf import app_settings
+from channels_admin.groups import active_groups, group_counts
 from channels_admin.introspection import describe, explain
 from channels_admin.registry import close_connection, get_registry, valid_close_code
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES
@@ -90,7 +91,8 @@ class Dashboard:
             summary = await registry.summary()
             misses = await registry.decisions(outcome="miss", limit=PROBLEMS_SHOWN)
             errors = await registry.decisions(outcome="error", limit=PROBLEMS_SHOWN)
-            return summary, misses + errors, await groups_or_note()
+            groups = await read_layer(group_counts, {"total": 0, "members": 0})
+            return summary, misses + errors, groups
 
         summary, problems, groups = async_to_sync(fetch)()
         problems = sorted(problems, key=lambda decision: decision["time"], reverse=True)
@@ -105,11 +107,7 @@ class Dashboard:
             },
             "closed": summary["closed"],
             "decisions": {"total": summary["decisions"], "outcomes": summary["outcomes"]},
-            "groups": {
-                "total": len(groups["groups"]),
-                "members": sum(group["size"] for group in groups["groups"]),
-                **{key: groups[key] for key in ("layer", "backend", "complete", "note")},
-            },
+            "groups": groups,
             "problems": problems,
             "tree": tree,
             "tree_error": tree_error,
@@ -164,7 +162,10 @@ class Dashboard:
     def connection(self, request, id):
         record = async_to_sync(get_registry().get)(id)
         if record is None:
-            raise Http404("No connection %r is recorded (it may have been forgotten)." % id)
+            message = "No connection %r is recorded (it may have been forgotten)." % id
+            if wants_json(request):
+                return JsonResponse({"error": message}, status=404)
+            raise Http404(message)
         if wants_json(request):
             return JsonResponse({"connection": record})
         context = {
@@ -211,7 +212,7 @@ class Dashboard:
     def groups(self, request):
         name = request.GET.get("name", "").strip()
         page = page_number(request)
-        found = async_to_sync(groups_or_note)(name or None)
+        found = async_to_sync(read_layer)(active_groups, {"groups": []}, name=name or None)
         total = len(found["groups"])
         pages = page_count(total)
         shown = found["groups"][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -234,23 +235,25 @@ class Dashboard:
         }
         outcome = filters["outcome"] if filters["outcome"] in OUTCOMES else None
         page = page_number(request)
+        # The registry keeps at most MAX_DECISIONS: reading every match is cheap and gives
+        # the total, which Registry.decisions() does not (it has no offset either).
         found = async_to_sync(get_registry().decisions)(
             outcome=outcome,
             path=filters["path"] or None,
             consumer=filters["consumer"] or None,
-            limit=page * PAGE_SIZE + 1,
+            limit=app_settings()["MAX_DECISIONS"],
         )
+        total = len(found)
+        pages = page_count(total)
         shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        has_next = len(found) > page * PAGE_SIZE
         if wants_json(request):
-            return JsonResponse({"decisions": shown, "page": page, "has_next": has_next})
+            return JsonResponse({"decisions": shown, "total": total, "page": page, "pages": pages})
         context = {
             "filters": filters,
             "outcomes": OUTCOMES,
             "rows": [decision_row(decision) for decision in shown],
-            "page": page,
-            "has_previous": page > 1,
-            "has_next": has_next,
+            "total": total,
+            **pagination(page, pages),
         }
         return self.render(request, "decisions", "Routing decisions", context)
 
@@ -327,16 +330,17 @@ def router_tree():
         return None, str(exc)
 
 
-async def groups_or_note(name=None):
-    """active_groups() of the default layer; when the layer cannot be read (none configured,
-    Redis down), no groups and a note saying why, so the rest of the page still shows."""
+async def read_layer(read, empty, **kwargs):
+    """``read(**kwargs)`` (active_groups or group_counts of the default layer); when the layer
+    cannot be read (none configured, Redis down), ``empty`` and a note saying why, so the rest
+    of the page still shows."""
     try:
-        return await active_groups(name=name)
+        return await read(**kwargs)
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
         note = "Could not list the groups: %s" % exc
-        return {"layer": "default", "backend": None, "complete": False, "note": note, "groups": []}
+        return {"layer": "default", "backend": None, "complete": False, "note": note, **empty}
 
 
 def scope_for(target, kind):

@@ -2,16 +2,15 @@
 
 ``display_tree()`` folds middleware into the route that leads through it (as
 ``manage.py channels_routes`` prints it): each item is a route (``how``: its pattern or key),
-the middleware ``chain`` it passes, the ``node`` it ends at, and its ``children``.
+the middleware ``chain`` it passes, the ``node`` it ends at, its ``notes`` and its
+``children``.
 ``draw_path()`` marks on such a tree where a dry run went: each router it reached gets its
 ``step``; each route the router tried is ``matched`` or ``missed`` (with the reason), the
 others ``untried``; ``path`` is "taken" along the way to the answer and "tried" inside a
 nested miss.
 """
 
-import functools
-import os
-import sys
+from channels_admin.introspection.names import short_source
 
 ROUTERS = ("protocol_router", "url_router", "channel_router")
 
@@ -19,6 +18,7 @@ ROUTERS = ("protocol_router", "url_router", "channel_router")
 def display_tree(node):
     chain = []
     how = route_of(node)
+    notes = node.get("notes", [])  # about the route, so on its outermost node
     while node["kind"] == "middleware" and node["children"]:
         chain.append(node["label"])
         node = node["children"][0]
@@ -28,6 +28,7 @@ def display_tree(node):
         "node": node,
         "source": short_source(node.get("source")),
         "router": node["kind"] in ROUTERS,
+        "notes": notes,
         "children": [display_tree(child) for child in node["children"]],
         "state": None,
         "path": None,
@@ -84,19 +85,3 @@ def _candidate_key(candidate):
     if "index" in candidate:
         return ("index", candidate["index"])
     return ("key", candidate.get("key"))
-
-
-def short_source(source):
-    """``file:line`` relative to the project or to the import path (site-packages), or None."""
-    if not source:
-        return None
-    return f"{_short_file(source['file'] or '?')}:{source['line']}"
-
-
-@functools.lru_cache(maxsize=512)
-def _short_file(path):
-    roots = {root.rstrip(os.sep) for root in (os.getcwd(), *sys.path) if root}
-    for root in sorted(filter(None, roots), key=len, reverse=True):
-        if path.startswith(root + os.sep):
-            return path[len(root) + 1 :]
-    return path

@@ -1,11 +1,11 @@
 """``manage.py channels_routes``: the routing tree of ASGI_APPLICATION, or where a path goes."""
 
 import json
-import os
 
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_admin.introspection import describe, explain, explain_action
+from channels_admin.introspection.names import short_source
 from channels_admin.routing import get_default_application
 
 ROUTERS = ("protocol_router", "url_router", "channel_router", "message_router")
@@ -73,6 +73,7 @@ def scope_for(target, kind):
 def tree_lines(node, depth=0):
     """The tree indented like ``show_urls``: middleware folded into its route's line."""
     how = _how(node)
+    notes = node.get("notes", [])  # about the route, so on its outermost node
     chain = []
     while node["kind"] == "middleware" and node["children"]:
         chain.append(node["label"])
@@ -86,11 +87,11 @@ def tree_lines(node, depth=0):
     parts = [how] if how else []
     parts.append(" > ".join([*chain, name]))
     if node["kind"] not in ROUTERS and node.get("source"):
-        parts.append("[%s:%s]" % (_short(node["source"]["file"]), node["source"]["line"]))
+        parts.append("[%s]" % short_source(node["source"]))
     if node.get("actions"):
         parts.append("actions: " + ", ".join(node["actions"]))
     yield "  " * depth + "  ".join(parts)
-    for note in node.get("notes", []):
+    for note in notes:
         yield "  " * (depth + 1) + "! " + note
     for child in node["children"]:
         yield from tree_lines(child, depth + 1)
@@ -106,14 +107,6 @@ def _how(node):
     if "pattern" in node:
         return node["pattern"] or "''"
     return ""
-
-
-def _short(path):
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
 
 
 def explanation_lines(target, kind, result):
