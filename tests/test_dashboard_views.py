@@ -417,7 +417,7 @@ async def test_hostile_headers_and_query_string_are_escaped_on_the_connection_pa
     communicator = WebsocketCommunicator(application, "/ws/chat/lobby/?q=" + HOSTILE, headers)
     assert (await communicator.connect())[0]
     try:
-        [record] = registry.live.values()
+        [record] = (await registry.connections())["connections"]
         for page in (f"connections/{record['id']}/", "connections/"):
             html = await get_html(staff, DASHBOARD + page)
             assert HOSTILE not in html, page
