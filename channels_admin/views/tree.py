@@ -12,7 +12,7 @@ nested miss.
 
 from channels_admin.introspection.names import short_source
 
-ROUTERS = ("protocol_router", "url_router", "channel_router")
+ROUTERS = ("protocol_router", "url_router", "channel_router", "message_router")
 
 
 def display_tree(node):
@@ -41,6 +41,9 @@ def route_of(node):
         return {"pattern": node["pattern"], "index": node.get("route_index")}
     if "key" in node:
         return {"key": node["key"]}
+    if "route" in node:  # a Channels 1 route(), route_class() or include(), with its filters
+        filters = ", ".join(f"{key}={value!r}" for key, value in node.get("filters", {}).items())
+        return {"pattern": f"{node['route']}({filters})", "index": node.get("route_index")}
     return None
 
 
