@@ -49,23 +49,11 @@ def instrument(layer, alias):
 
     async def attributed_group_add(group, channel):
         await group_add(group, channel)
-        recording = by_channel.get(channel)
-        if recording is not None:
-            try:
-                recording.joined(group)
-            except Exception as exc:
-                report_failure(exc)
-            await recording.store(recording.registry.changed, recording.record)
+        await note_group_change(channel, group, joined=True)
 
     async def attributed_group_discard(group, channel):
         await group_discard(group, channel)
-        recording = by_channel.get(channel)
-        if recording is not None:
-            try:
-                recording.left(group)
-            except Exception as exc:
-                report_failure(exc)
-            await recording.store(recording.registry.changed, recording.record)
+        await note_group_change(channel, group, joined=False)
 
     async def controlled_receive(channel):
         while True:
@@ -81,3 +69,18 @@ def instrument(layer, alias):
     layer.group_discard = attributed_group_discard
     layer.receive = controlled_receive
     setattr(layer, MARK, alias)
+
+
+async def note_group_change(channel, group, joined):
+    """Tell the recording of ``channel``, if this process serves it, that it joined or left."""
+    recording = by_channel.get(channel)
+    if recording is None:
+        return
+    try:
+        if joined:
+            recording.joined(group)
+        else:
+            recording.left(group)
+    except Exception as exc:
+        report_failure(exc)
+    await recording.store(recording.registry.changed, recording.record)
