@@ -4,8 +4,9 @@ import inspect
 import logging
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from debug_toolbar.decorators import require_show_toolbar
 from debug_toolbar.panels import Panel
 from debug_toolbar.toolbar import DebugToolbar
@@ -33,15 +34,18 @@ logger = logging.getLogger("channels_admin.panel")
 MAX_CONNECTIONS = 20
 MAX_GROUPS = 20
 MAX_DECISIONS = 10
+STAFF_ONLY = "staff only"
 
 
 class ChannelsRoutingPanel(Panel):
     """The router tree of ``ASGI_APPLICATION``, live connections (those the debugged page
     opened are marked), active groups, recent misses and errors, and a route tester.
 
-    Add ``"channels_admin.panels.ChannelsRoutingPanel"`` to ``DEBUG_TOOLBAR_PANELS``. The
-    registry is read once per request, after the view; the panel's script refreshes the live
-    part when the panel is opened, so sockets the page opened after loading show up.
+    Add ``"channels_admin.panels.ChannelsRoutingPanel"`` to ``DEBUG_TOOLBAR_PANELS``. Only an
+    active staff user sees it, like the dashboard: for anyone else the registry is not read
+    and the panel asks for an admin login. The registry is read once per request, after the
+    view (``request.user`` is set by then); the panel's script refreshes the live part when
+    the panel is opened, so sockets the page opened after loading show up.
     """
 
     is_async = True
@@ -64,16 +68,22 @@ class ChannelsRoutingPanel(Panel):
         self.page = page_of(request)
         response = self.get_response(request)
         if inspect.isawaitable(response):  # the toolbar runs async under ASGI
-            return self._after_async_view(response)
-        self.live = async_to_sync(read_live)(self.page)
+            return self._after_async_view(request, response)
+        self.staff = is_staff(request)
+        self.live = async_to_sync(read_live)(self.page) if self.staff else None
         return response
 
-    async def _after_async_view(self, response):
+    async def _after_async_view(self, request, response):
         response = await response
-        self.live = await read_live(self.page)
+        # The user is loaded lazily, from the database: that is sync-only work.
+        self.staff = await sync_to_async(is_staff)(request)
+        self.live = await read_live(self.page) if self.staff else None
         return response
 
     def generate_stats(self, request, response):
+        if not self.staff:
+            self.record_stats(staff_only(request.get_full_path()))
+            return
         self.record_stats(
             {
                 **self.live,
@@ -88,7 +98,10 @@ class ChannelsRoutingPanel(Panel):
 @login_not_required
 @require_show_toolbar
 def live_view(request):
-    """The live part of the panel, read now, for the request the toolbar stored."""
+    """The live part of the panel, read now, for the request the toolbar stored; staff only."""
+    if not is_staff(request):
+        content = render_to_string(ChannelsRoutingPanel.template, staff_only())
+        return JsonResponse({"content": content, "subtitle": STAFF_ONLY}, status=403)
     toolbar = DebugToolbar.fetch(request.GET.get("request_id", ""), ChannelsRoutingPanel.panel_id)
     stats = toolbar and toolbar.get_panel_by_id(ChannelsRoutingPanel.panel_id).get_stats()
     if not stats or "page" not in stats:
@@ -107,10 +120,35 @@ def live_view(request):
 
 def subtitle(stats):
     """The nav subtitle, like "3 live · 2 groups" (the request being served not counted)."""
+    if "staff_only" in stats:
+        return STAFF_ONLY
     if "live" not in stats:
         return "unavailable" if "error" in stats else ""
     live, groups = stats["live"]["total"], stats["groups"]["total"]
     return "%d live · %s" % (live, ngettext("%d group", "%d groups", groups) % groups)
+
+
+def is_staff(request):
+    """Whether the request's user is an active staff member, who may see every connection.
+
+    A request without a user (no AuthenticationMiddleware) is not staff, nor is one whose user
+    cannot be loaded: the page is still served, and the failure logged.
+    """
+    user = getattr(request, "user", None)
+    try:
+        return bool(user is not None and user.is_active and getattr(user, "is_staff", False))
+    except Exception:
+        logger.exception("The Channels routing panel could not load the request's user")
+        return False
+
+
+def staff_only(next_path=None):
+    """What the panel shows anyone but staff: the admin login (back to ``next_path``), when
+    there is an admin site."""
+    url = _dashboard_url("admin:login")
+    if url and next_path:
+        url += "?" + urlencode({"next": next_path})
+    return {"staff_only": True, "login_url": url}
 
 
 def page_of(request):

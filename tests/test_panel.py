@@ -4,16 +4,19 @@ import json
 import re
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 from debug_toolbar.panels.profiling import ProfilingPanel
 from debug_toolbar.toolbar import DebugToolbar
+from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.asgi import get_asgi_application
 from django.http import HttpResponse
 from django.test import AsyncClient, AsyncRequestFactory, Client, override_settings
 from django.urls import path, reverse
+from django.utils.functional import SimpleLazyObject
 
 from channels_admin.middleware import RoutingRecorderMiddleware
 from channels_admin.panels import ChannelsRoutingPanel
@@ -27,9 +30,9 @@ BROWSER = "Mozilla/5.0 (panel tests)"
 OTHER_BROWSER = "curl/8.0"
 PAGE = "<!doctype html><html><body><h1>page</h1></body></html>"
 
-# Requests and consumers close old database connections; once an earlier test opened one in
-# asgiref's worker thread, that touches the database.
-pytestmark = pytest.mark.django_db
+# Requests and consumers close old database connections, and the whole-stack tests log a
+# staff member in: the users and sessions they make are read from asgiref's worker thread.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -125,11 +128,33 @@ async def debugged(request):
     return toolbar.get_panel_by_id(ChannelsRoutingPanel.panel_id)
 
 
-def page_request(session=None, agent=BROWSER):
+def page_request(session=None, agent=BROWSER, staff=True):
+    """A request for the debugged page, by a staff member unless ``staff`` is false (then
+    without any user, as without AuthenticationMiddleware)."""
     request = AsyncRequestFactory().get("/chat/", headers={"user-agent": agent})
     if session:
         request.COOKIES["sessionid"] = session
+    if staff:
+        request.user = User(username="staffer", is_staff=True)
     return request
+
+
+async def member(username, staff):
+    """A saved user (``staff`` or not)."""
+    return await sync_to_async(User.objects.create_user)(
+        username, password="secret-for-tests", is_staff=staff
+    )
+
+
+async def logged_in(user):
+    """An AsyncClient with ``user``'s session; its key is the ``sessionid`` cookie."""
+    client = AsyncClient()
+    await client.aforce_login(user)
+    return client
+
+
+def session_of(client):
+    return client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
 
 def rows(content, attribute):
@@ -201,6 +226,71 @@ async def test_stats_are_json_and_the_stored_panel_renders_the_same(registry):
     await socket.disconnect()
 
 
+def as_user(user):
+    request = page_request(session="s1", staff=False)
+    request.user = user
+    return request
+
+
+def cannot_be_loaded():
+    raise ConnectionError("session store is down")
+
+
+@pytest.mark.parametrize(
+    "request_for",
+    [
+        lambda: as_user(User(username="visitor")),
+        lambda: as_user(User(username="retired", is_staff=True, is_active=False)),
+        lambda: as_user(AnonymousUser()),
+        lambda: page_request(session="s1", staff=False),  # no AuthenticationMiddleware
+        lambda: as_user(SimpleLazyObject(cannot_be_loaded)),
+    ],
+    ids=["not-staff", "inactive-staff", "anonymous", "no-user", "user-cannot-be-loaded"],
+)
+async def test_anyone_but_staff_sees_no_connections_and_nothing_is_read(registry, request_for):
+    socket = await open_socket("/rooms/lobby/", session="s1")
+    before = registry.reads
+
+    panel = await debugged(request_for())
+
+    assert registry.reads == before
+    assert panel.nav_subtitle == "staff only"
+    content = panel.content
+    assert "Staff only." in content
+    assert '<a href="/admin/login/?next=%2Fchat%2F">Log in to the admin</a>' in content
+    for shown in ("data-connection", "room=lobby", "groups", "misses", "Router tree"):
+        assert shown not in content
+    stats = panel.get_stats()
+    assert json.loads(json.dumps(stats)) == stats
+    stored = DebugToolbar.fetch(panel.toolbar.request_id, ChannelsRoutingPanel.panel_id)
+    again = stored.get_panel_by_id(ChannelsRoutingPanel.panel_id)
+    assert (again.nav_subtitle, again.content) == ("staff only", content)
+    await socket.disconnect()
+
+
+async def test_live_view_answers_staff_only(registry):
+    socket = await open_socket("/rooms/lobby/")
+    panel = await debugged(page_request())
+    live_url = reverse("djdt:channels_routing_live")
+    query = {"request_id": panel.toolbar.request_id}
+    visitor = await logged_in(await member("visitor", staff=False))
+    staff = await logged_in(await member("staffer", staff=True))
+    before = registry.reads
+    with override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"]):
+        refused = [await visitor.get(live_url, query), await AsyncClient().get(live_url, query)]
+        assert registry.reads == before
+        allowed = await staff.get(live_url, query)
+    for response in refused:
+        assert response.status_code == 403
+        assert response.json()["subtitle"] == "staff only"
+        assert "Staff only." in response.json()["content"]
+        assert "room=lobby" not in response.json()["content"]
+    assert allowed.status_code == 200
+    assert allowed.json()["subtitle"] == "1 live · 1 group"
+    assert "<code>room=lobby</code>" in allowed.json()["content"]
+    await socket.disconnect()
+
+
 async def test_panel_is_enabled_under_asgi_where_sync_only_panels_are_not(registry):
     request = page_request()
     toolbar = DebugToolbar(request, page)
@@ -226,9 +316,10 @@ async def test_connections_of_the_page_are_marked_by_session(registry):
     # The page opens its socket after it loaded: the panel's live view, asked when the panel
     # opens, sees it and marks it.
     opened = await open_socket("/rooms/opened/", session="mine")
+    staff = await logged_in(await member("staffer", staff=True))
     live_url = reverse("djdt:channels_routing_live")
     with override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"]):
-        response = await AsyncClient().get(live_url, {"request_id": panel.toolbar.request_id})
+        response = await staff.get(live_url, {"request_id": panel.toolbar.request_id})
     assert response.status_code == 200
     assert response.json()["subtitle"] == "4 live · 4 groups"
     content = response.json()["content"]
@@ -250,15 +341,16 @@ async def test_without_a_session_the_client_address_and_browser_must_match(regis
     mine = await open_socket("/rooms/mine/")
     other_browser = await open_socket("/rooms/curl/", agent=OTHER_BROWSER)
     other_host = await open_socket("/rooms/far/", host="10.0.0.9")
-    logged_in = await open_socket("/rooms/session/", session="abc")
+    with_session = await open_socket("/rooms/session/", session="abc")
+    staff = await logged_in(await member("staffer", staff=True))
     live_url = reverse("djdt:channels_routing_live")
     with override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"]):
-        response = await AsyncClient().get(live_url, {"request_id": panel.toolbar.request_id})
+        response = await staff.get(live_url, {"request_id": panel.toolbar.request_id})
     content = response.json()["content"]
     marked = re.findall(r'data-mark="page".*?<code>room=(\w+)</code>', content, re.S)
     assert marked == ["mine"]
     assert content.count('data-mark=""') == 3
-    for socket in (mine, other_browser, other_host, logged_in):
+    for socket in (mine, other_browser, other_host, with_session):
         await socket.disconnect()
 
 
@@ -271,11 +363,11 @@ async def test_session_cookie_is_kept_as_a_digest_only(registry):
 
 
 async def test_live_view_says_when_the_request_is_gone(registry):
+    staff = await logged_in(await member("staffer", staff=True))
     with override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"]):
-        client = AsyncClient()
-        response = await client.get(reverse("djdt:channels_routing_live"), {"request_id": "x"})
+        response = await staff.get(reverse("djdt:channels_routing_live"), {"request_id": "x"})
         assert "available anymore. Please reload the page" in response.json()["content"]
-    response = await AsyncClient().get(reverse("djdt:channels_routing_live"), {"request_id": "x"})
+    response = await staff.get(reverse("djdt:channels_routing_live"), {"request_id": "x"})
     assert response.status_code == 404  # toolbar not shown: the view is not there either
 
 
@@ -286,10 +378,12 @@ def recorded_django():
     )
 
 
-async def get_page():
-    communicator = HttpCommunicator(
-        recorded_django(), "GET", "/", headers=[(b"host", b"127.0.0.1")]
-    )
+async def get_page(session=None):
+    """The demo's page through Django's ASGI handler, with the ``sessionid`` cookie if given."""
+    headers = [(b"host", b"127.0.0.1")]
+    if session:
+        headers.append((b"cookie", f"sessionid={session}".encode()))
+    communicator = HttpCommunicator(recorded_django(), "GET", "/", headers=headers)
     response = await communicator.get_response(timeout=10)
     assert response["status"] == 200
     return response["body"].decode()
@@ -300,13 +394,14 @@ async def test_whole_stack_under_asgi_reads_the_registry_once_and_skips_its_own_
     registry,
 ):
     socket = await open_socket("/rooms/lobby/")
+    staff = await logged_in(await member("staffer", staff=True))
     before = registry.reads
-    body = await get_page()
+    body = await get_page(session_of(staff))
     assert registry.reads - before == 1
     # The request for the page is live while it is served; the panel does not count it.
     assert re.search(r"Channels routing\s*<br><small>1 live · 1 group</small>", body)
     request_id = re.search(r'data-request-id="(\w+)"', body).group(1)
-    response = await AsyncClient().get(
+    response = await staff.get(
         "/__debug__/render_panel/",
         {"request_id": request_id, "panel_id": ChannelsRoutingPanel.panel_id},
     )
@@ -314,6 +409,18 @@ async def test_whole_stack_under_asgi_reads_the_registry_once_and_skips_its_own_
     assert data["scripts"] == ["/static/channels_admin/panel.js"]
     assert "<code>room=lobby</code>" in data["content"]
     assert data["content"].count("data-connection=") == 1
+    await socket.disconnect()
+
+
+@override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"])
+async def test_whole_stack_for_anyone_but_staff_reads_nothing(registry):
+    socket = await open_socket("/rooms/lobby/")
+    visitor = await logged_in(await member("visitor", staff=False))
+    before = registry.reads
+    for body in (await get_page(), await get_page(session_of(visitor))):
+        assert "<h1>Demo chat</h1>" in body
+        assert re.search(r"Channels routing\s*<br><small>staff only</small>", body)
+    assert registry.reads == before
     await socket.disconnect()
 
 
@@ -331,9 +438,10 @@ async def test_nothing_is_read_when_the_toolbar_is_not_shown(registry):
 
 @override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"])
 async def test_a_failing_registry_shows_in_the_panel_and_the_page_is_served():
+    staff = await logged_in(await member("staffer", staff=True))
     set_registry(BrokenRegistry())
     try:
-        body = await get_page()
+        body = await get_page(session_of(staff))
     finally:
         set_registry(None)
     assert "<h1>Demo chat</h1>" in body
@@ -350,9 +458,11 @@ def test_sync_toolbar_under_wsgi_reads_the_registry_too(settings):
     registry = CountingRegistry()
     set_registry(registry)
     layer = get_channel_layer()
+    client = Client()
+    client.force_login(User.objects.create_user("staffer", is_staff=True))
     try:
         async_to_sync(layer.group_add)("sync_group", "sync.channel")
-        body = Client().get("/").content.decode()
+        body = client.get("/").content.decode()
     finally:
         async_to_sync(layer.flush)()
         set_registry(None)

@@ -109,3 +109,20 @@ def test_route_tester_answers_in_the_panel(browser, demo_server):
         "pattern did not match"
     )
     page.context.close()
+
+
+def test_logged_out_visitor_sees_only_the_staff_only_message(browser, demo_server):
+    page = browser.new_context().new_page()  # a fresh context: no admin session
+    page.set_default_timeout(TIMEOUT)
+    page.goto(demo_server.url + "/")
+    expect(page.locator("#chat-status")).to_have_text("connected")
+    page.click("#djShowToolBarButton")
+    expect(page.locator("#djdt-ChannelsRoutingPanel small")).to_have_text("staff only")
+    page.click("a.ChannelsRoutingPanel")
+    panel = page.locator("#ChannelsRoutingPanel")
+    message = panel.locator("[data-channels-routing-staff-only]")
+    expect(message).to_contain_text("Staff only.")
+    expect(message.locator("a")).to_have_attribute("href", "/admin/login/?next=%2F")
+    expect(panel.locator("tr[data-connection]")).to_have_count(0)
+    expect(panel).not_to_contain_text("/ws/chat/lobby/")
+    page.context.close()

@@ -1,5 +1,6 @@
 // The Channels routing panel of django-debug-toolbar: refreshes the live part when the panel
 // opens (sockets the page opened after loading show up) and runs the route tester in place.
+// For anyone but staff the panel has no live part, so nothing is asked.
 // The toolbar lives in a shadow root (toolbar 7+) and htmx may swap it for a new one, so the
 // toolbar element is looked up on every use, never kept.
 
@@ -28,7 +29,9 @@ async function refresh(djDebug) {
         const response = await fetch(panel.dataset.channelsRoutingLiveUrl, {
             credentials: "same-origin",
         });
-        if (!response.ok) {
+        const type = response.headers.get("content-type") || "";
+        // A refusal (403: the viewer is not staff, or no longer) comes as content to show.
+        if (!type.includes("json") || (!response.ok && response.status !== 403)) {
             throw new Error(`${response.status} ${response.statusText}`);
         }
         const data = await response.json();
