@@ -168,14 +168,13 @@ async def read_live(page):
         now = time.time()
         registry = get_registry()
         found = await registry.connections(live=True, order="-started", limit=MAX_CONNECTIONS + 1)
-        misses = await registry.decisions(outcome="miss", limit=MAX_DECISIONS)
-        errors = await registry.decisions(outcome="error", limit=MAX_DECISIONS)
+        problems = await registry.decisions(outcome=("miss", "error"), limit=MAX_DECISIONS)
         groups = await _groups(registry)
     except Exception as exc:
         logger.exception("The Channels routing panel could not read the registry")
         return {"error": "%s: %s" % (type(exc).__name__, exc)}
     connections, total = _without_own_request(found)
-    decisions = sorted([*misses, *errors], key=lambda d: d["time"], reverse=True)
+    decisions = problems["decisions"]
     return {
         "live": {
             "total": total,
@@ -183,7 +182,7 @@ async def read_live(page):
             "all_url": _dashboard_url("admin:channels_admin_connections"),
         },
         "groups": groups,
-        "decisions": [_decision(decision, now) for decision in decisions[:MAX_DECISIONS]],
+        "decisions": [_decision(decision, now) for decision in decisions],
         "dashboard_url": _dashboard_url("admin:channels_admin_overview"),
         "resolve_url": _dashboard_url("admin:channels_admin_resolve"),
         "read_at": localtime(datetime.fromtimestamp(now, UTC)).strftime("%H:%M:%S"),

@@ -21,7 +21,7 @@ async def application(scope, receive, send):
     body = {
         "live": await registry.connections(),
         "closed": await registry.connections(live=False),
-        "decisions": await registry.decisions(),
+        "decisions": (await registry.decisions())["decisions"],
     }
     await send(
         {

@@ -257,7 +257,7 @@ async def test_recorder_names_the_channels1_consumer_that_took_the_connect(regis
     ]
     assert live["trace"][-1]["matched"] == 1
     assert live["trace"][-1]["candidates"][1]["nested"][0]["stripped"] == {"path": "rooms/lobby/"}
-    decision = (await registry.decisions())[0]
+    decision = (await registry.decisions())["decisions"][0]
     assert decision["consumer"] == live["consumer"] and decision["steps"] == live["trace"]
     await communicator.send_to(text_data="not routed")  # no websocket.receive route: dropped
     await communicator.disconnect()

@@ -133,7 +133,7 @@ async def test_live_connection_shows_consumer_kwargs_groups_then_moves_to_closed
     assert closed["state"] == "closed" and closed["close_code"] == 4000
     assert closed["groups"] == [] and closed["groups_left"] == ["room_lobby"]
     assert closed["ended"] >= closed["started"]
-    decision = (await registry.decisions())[0]
+    decision = (await registry.decisions())["decisions"][0]
     assert decision["outcome"] == "hit" and decision["connection"] == live["id"]
 
 
@@ -151,7 +151,7 @@ async def test_misses_are_recorded_with_the_steps_tried(registry):
     communicator = WebsocketCommunicator(application(), "/nowhere/")
     with pytest.raises(RouteNotFound):
         await communicator.connect()
-    decision = (await registry.decisions(outcome="miss"))[0]
+    decision = (await registry.decisions(outcome="miss"))["decisions"][0]
     assert decision["path"] == "/nowhere/" and decision["consumer"] is None
     url_step = decision["steps"][1]
     assert url_step["raises"] == "RouteNotFound" and url_step["matched"] is None
@@ -336,7 +336,7 @@ async def test_every_read_gives_the_complete_record_as_a_snapshot(registry):
     closed = await registry.get(live["id"])
     assert list(closed) == RECORD_FIELDS and closed["state"] == "closed"
     assert closed["trace"] == again["trace"] and closed["kwargs"] == {"room": "lobby"}
-    (decision,) = await registry.decisions()
+    (decision,) = (await registry.decisions())["decisions"]
     assert list(decision) == DECISION_FIELDS
     json.dumps(decision)
     assert decision["steps"] == closed["trace"] and decision["kwargs"] == {"room": "lobby"}

@@ -84,7 +84,8 @@ async def test_configured_bounds_apply(settings):
             await miss(app, f"/nowhere/{number}/")
     finally:
         set_registry(None)
-    assert [d["path"] for d in await registry.decisions()] == ["/nowhere/4/", "/nowhere/3/"]
+    kept = (await registry.decisions())["decisions"]
+    assert [d["path"] for d in kept] == ["/nowhere/4/", "/nowhere/3/"]
     closed = await registry.connections(live=False)
     assert closed["total"] == 3
     assert [c["path"] for c in closed["connections"]] == [f"/nowhere/{n}/" for n in (4, 3, 2)]

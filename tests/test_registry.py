@@ -88,7 +88,11 @@ async def test_decisions_filter_newest_first():
     for number, outcome in enumerate(["hit", "miss", "error", "miss"]):
         made = record(f"/p{number}/", outcome=outcome)
         await registry.decided(Decision(made))
-    assert [d["path"] for d in await registry.decisions(outcome="miss")] == ["/p3/", "/p1/"]
-    assert [d["path"] for d in await registry.decisions(limit=2)] == ["/p3/", "/p2/"]
+    misses = await registry.decisions(outcome="miss")
+    assert [d["path"] for d in misses["decisions"]] == ["/p3/", "/p1/"] and misses["total"] == 2
+    page = await registry.decisions(offset=1, limit=1)
+    assert [d["path"] for d in page["decisions"]] == ["/p2/"] and page["total"] == 4
+    both = await registry.decisions(outcome=["miss", "hit"])
+    assert both["total"] == 3
     await registry.clear()
-    assert await registry.decisions() == []
+    assert await registry.decisions() == {"total": 0, "decisions": []}

@@ -73,8 +73,10 @@ class Registry:
         """
         raise NotImplementedError
 
-    async def decisions(self, *, outcome=None, path=None, consumer=None, limit=100):
-        """Recent routing decisions, newest first, filtered like :meth:`connections`."""
+    async def decisions(self, *, outcome=None, path=None, consumer=None, offset=0, limit=100):
+        """``{"total": n, "decisions": [...]}``: recent routing decisions, newest first,
+        filtered like :meth:`connections` (``outcome`` is one outcome or a list of them) and
+        sliced."""
         raise NotImplementedError
 
     async def summary(self):

@@ -86,19 +86,17 @@ class MemoryRegistry(Registry):
             "connections": [r.as_dict() for r in records[offset : offset + limit]],
         }
 
-    async def decisions(self, *, outcome=None, path=None, consumer=None, limit=100):
-        found = []
-        for decision in reversed(self.recent_decisions):
-            if outcome and decision.outcome != outcome:
-                continue
-            if path and path not in (decision.record.path or ""):
-                continue
-            if consumer and consumer not in (decision.record.consumer or ""):
-                continue
-            found.append(decision)
-            if len(found) >= limit:
-                break
-        return [decision.as_dict() for decision in found]
+    async def decisions(self, *, outcome=None, path=None, consumer=None, offset=0, limit=100):
+        outcomes = (outcome,) if isinstance(outcome, str) else outcome
+        found = [
+            decision
+            for decision in reversed(self.recent_decisions)
+            if (not outcomes or decision.outcome in outcomes)
+            and (not path or path in (decision.record.path or ""))
+            and (not consumer or consumer in (decision.record.consumer or ""))
+        ]
+        page = found[offset : offset + limit]
+        return {"total": len(found), "decisions": [decision.as_dict() for decision in page]}
 
     async def summary(self):
         by_type, by_consumer, by_state, outcomes = {}, {}, {}, {}

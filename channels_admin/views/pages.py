@@ -20,7 +20,6 @@ from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
-from channels_admin.conf import app_settings
 from channels_admin.groups import active_groups, group_counts
 from channels_admin.introspection import describe, explain
 from channels_admin.registry import close_connection, get_registry, valid_close_code
@@ -32,6 +31,7 @@ logger = logging.getLogger("channels_admin.dashboard")
 
 PAGE_SIZE = 100
 MEMBERS_SHOWN = 20
+PROBLEMS = ("miss", "error")  # the decisions the overview shows as problems
 PROBLEMS_SHOWN = 10
 SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = "channels_admin.close_connection"
@@ -89,14 +89,11 @@ class Dashboard:
 
         async def fetch():
             summary = await registry.summary()
-            misses = await registry.decisions(outcome="miss", limit=PROBLEMS_SHOWN)
-            errors = await registry.decisions(outcome="error", limit=PROBLEMS_SHOWN)
+            problems = await registry.decisions(outcome=PROBLEMS, limit=PROBLEMS_SHOWN)
             groups = await read_layer(group_counts, {"total": 0, "members": 0})
-            return summary, misses + errors, groups
+            return summary, problems["decisions"], groups
 
         summary, problems, groups = async_to_sync(fetch)()
-        problems = sorted(problems, key=lambda decision: decision["time"], reverse=True)
-        problems = problems[:PROBLEMS_SHOWN]
         tree, tree_error = router_tree()
         data = {
             "live": {
@@ -235,17 +232,15 @@ class Dashboard:
         }
         outcome = filters["outcome"] if filters["outcome"] in OUTCOMES else None
         page = page_number(request)
-        # The registry keeps at most MAX_DECISIONS: reading every match is cheap and gives
-        # the total, which Registry.decisions() does not (it has no offset either).
         found = async_to_sync(get_registry().decisions)(
             outcome=outcome,
             path=filters["path"] or None,
             consumer=filters["consumer"] or None,
-            limit=app_settings()["MAX_DECISIONS"],
+            offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
         )
-        total = len(found)
+        total, shown = found["total"], found["decisions"]
         pages = page_count(total)
-        shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         if wants_json(request):
             return JsonResponse({"decisions": shown, "total": total, "page": page, "pages": pages})
         context = {
