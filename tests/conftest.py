@@ -165,40 +165,46 @@ class DemoServer:
             f"User.objects.create_superuser({self.username!r}, 'staff@example.com', "
             f"{self.password!r})",
         )
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "demo.asgi:application",
-            ],
-            cwd=EXAMPLE_PROJECT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        wait_until(lambda: port_open(self.port), "daphne", self.process)
+        self.process = start_daphne("demo.asgi:application", self.port, self.env)
 
     def stop(self):
         if self.process is not None:
             stop(self.process)
 
 
+def demo_environment(database, secret_key):
+    """The environment of a process serving the demo, with its own SQLite file."""
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="demo.settings",
+        DEMO_DATABASE=str(database),
+        DJANGO_SECRET_KEY=secret_key,
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(EXAMPLE_PROJECT)]),
+    )
+
+
+def start_daphne(application, port, env):
+    """A daphne process serving ``application`` on 127.0.0.1:``port``, accepting connections."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
+        cwd=EXAMPLE_PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until(lambda: port_open(port), "daphne", process)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
 @pytest.fixture
 def demo_server(tmp_path):
     """The demo on daphne, with its own SQLite file and a superuser ``staff``."""
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="demo.settings",
-        DEMO_DATABASE=str(tmp_path / "demo.sqlite3"),
-        DJANGO_SECRET_KEY="demo-server-tests",
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(EXAMPLE_PROJECT)]),
-    )
+    env = demo_environment(tmp_path / "demo.sqlite3", "demo-server-tests")
     server = DemoServer(tmp_path, env)
     try:
         server.start()

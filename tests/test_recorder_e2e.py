@@ -2,9 +2,6 @@
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 
@@ -13,7 +10,7 @@ from chat.routing import websocket_urlpatterns
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.conftest import EXAMPLE_PROJECT, ROOT, free_port, port_open, stop, wait_until
+from tests.conftest import demo_environment, free_port, start_daphne, stop
 from tests.recorder_probe import PROBE_PATH
 
 DEADLINE = 10.0
@@ -23,32 +20,9 @@ DEADLINE = 10.0
 def probe_server(tmp_path):
     """The demo behind the recorder, plus a JSON probe of its registry, on a real daphne."""
     port = free_port()
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="demo.settings",
-        DEMO_DATABASE=str(tmp_path / "demo.sqlite3"),
-        DJANGO_SECRET_KEY="recorder-e2e",
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(EXAMPLE_PROJECT)]),
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "tests.recorder_probe:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env = demo_environment(tmp_path / "demo.sqlite3", "recorder-e2e")
+    process = start_daphne("tests.recorder_probe:application", port, env)
     try:
-        wait_until(lambda: port_open(port), "daphne", process)
         yield port
     finally:
         stop(process)
