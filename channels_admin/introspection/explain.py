@@ -253,14 +253,10 @@ def explain_url_router(router, scope, walk):
         info["error"] = ROOT_PATH_MISS
         info["raises"] = "RouteNotFound"
         return Step(info)
-    segment = path.partition("/")[0]
     candidates = info["candidates"]
-    skipped = 0
-    for entry in router.entries:
-        entry_segment, slash, _ = entry.prefix.partition("/")
-        if slash and entry_segment != segment:
-            skipped += 1  # ruled out by the literal first segment, never tried
-            continue
+    tried = router.candidates(path)
+    skipped = len(router.entries) - len(tried)  # ruled out by their first segment, never tried
+    for entry in tried:
         how = {"index": entry.index, "pattern": str(entry.pattern)}
         found = entry.match_path(path)
         if found is None:

@@ -2,9 +2,10 @@
 Scope routers: drop-ins for ``channels.routing`` with matching kept apart from dispatch.
 
 Every router has a pure ``match(scope)`` that returns a :class:`Match` (or ``None``) and never
-runs an application; ``__call__`` calls ``match()`` and hands the connection over. The route
-tester, the recorder and the management command read the same ``match()``, so what they say is
-what routing does.
+runs an application. ``__call__`` makes the same per-route decision for its own level and hands
+the connection over; a nested router decides when called, as in Channels, while ``match()``
+looks inside it. The route tester, the recorder and the management command read ``match()``,
+so what they say is what routing does, without running any middleware.
 """
 
 import importlib
@@ -362,6 +363,11 @@ class URLRouter:
             start = entry.index + 1
         return None
 
+    def candidates(self, path):
+        """The entries that may take ``path`` (leading slashes stripped), in route order; the
+        others are ruled out by the literal first segment of their pattern."""
+        return self._by_segment.get(path.partition("/")[0], self._any_segment)
+
     def _resolve(self, scope, start):
         """This router's own choice: ``(entry, child scope)`` of the first route that takes the
         path from index ``start`` on, without looking inside the router a route leads to."""
@@ -376,6 +382,7 @@ class URLRouter:
                     return None
                 path = path[len(root_path) :]
         path = path.lstrip("/")
+        # candidates(path), inlined: this runs for every connection.
         for entry in self._by_segment.get(path.partition("/")[0], self._any_segment):
             if start and entry.index < start:
                 continue
