@@ -67,7 +67,7 @@ async def dispatch_trace(application):
 
 async def fill(registry, layer, application):
     from channels_admin.conf import app_settings
-    from channels_admin.records import Decision, Record
+    from channels_admin.recorder.records import Decision, Record
     from channels_admin.registry import set_registry
 
     settings = app_settings()

@@ -191,7 +191,7 @@ async def cost_per_echo():
     import recorder_app
 
     from channels_admin.conf import app_settings
-    from channels_admin.recording import Recording
+    from channels_admin.recorder.recording import Recording
     from channels_admin.registry.memory import MemoryRegistry
 
     incoming = {"type": "websocket.receive", "text": PAYLOAD}

@@ -1,8 +1,8 @@
 """``RoutingRecorderMiddleware``: wrap the root application once, see every connection."""
 
-from channels_admin.attribution import instrument_layers
 from channels_admin.conf import app_settings
-from channels_admin.recording import Recording, report_failure
+from channels_admin.recorder.attribution import instrument_layers
+from channels_admin.recorder.recording import Recording, report_failure
 from channels_admin.registry import get_registry
 from channels_admin.routing.trace import current_trace
 

@@ -22,8 +22,8 @@ from django.utils.translation import ngettext
 
 from channels_admin.groups import active_groups
 from channels_admin.introspection import describe
-from channels_admin.recording import current_recording
-from channels_admin.records import session_hash
+from channels_admin.recorder.recording import current_recording
+from channels_admin.recorder.records import session_hash
 from channels_admin.registry import get_registry
 from channels_admin.routing import get_default_application
 from channels_admin.views.pages import duration

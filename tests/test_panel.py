@@ -20,7 +20,7 @@ from django.utils.functional import SimpleLazyObject
 
 from channels_admin.middleware import RoutingRecorderMiddleware
 from channels_admin.panels import ChannelsRoutingPanel
-from channels_admin.records import session_hash
+from channels_admin.recorder.records import session_hash
 from channels_admin.registry import set_registry
 from channels_admin.registry.memory import MemoryRegistry
 from channels_admin.routing import ProtocolTypeRouter, RouteNotFound, URLRouter

@@ -13,8 +13,8 @@ from django.contrib.auth.models import User
 from django.test import override_settings
 from django.urls import path
 
-from channels_admin import recording
 from channels_admin.middleware import RoutingRecorderMiddleware
+from channels_admin.recorder import recording
 from channels_admin.registry import close_connection, set_registry
 from channels_admin.registry.memory import MemoryRegistry
 from channels_admin.routing import ChannelNameRouter, ProtocolTypeRouter, RouteNotFound, URLRouter

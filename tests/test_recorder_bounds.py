@@ -7,8 +7,8 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.urls import path
 
-from channels_admin import recording
 from channels_admin.actions import AsyncAPIConsumer
+from channels_admin.recorder import recording
 from channels_admin.registry import set_registry
 from channels_admin.registry.memory import MemoryRegistry
 from channels_admin.routing import RouteNotFound, URLRouter

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from channels_admin.conf import app_settings
-from channels_admin.records import Decision, Record
+from channels_admin.recorder.records import Decision, Record
 from channels_admin.registry.memory import MemoryRegistry
 
 

@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from channels_admin.conf import app_settings
-from channels_admin.registry.base import LIVE_STATES, Registry
+from channels_admin.registry.base import LIVE_STATES, Registry, RegistryUnavailable
 
 CLOSE_MESSAGE = "channels_admin.close"
 
@@ -66,4 +66,4 @@ async def close_connection(connection_id, code=1000):
     return record
 
 
-__all__ = ["CLOSE_MESSAGE", "Registry", "close_connection", "get_registry", "set_registry"]
+__all__ = ["CLOSE_MESSAGE", "Registry", "RegistryUnavailable", "close_connection", "get_registry", "set_registry"]

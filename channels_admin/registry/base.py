@@ -1,8 +1,8 @@
 """The registry interface: where connection records and routing decisions live.
 
 Readers get plain JSON-serializable dicts (see docs/architecture.md for every field).
-The recorder writes :class:`~channels_admin.records.Record` and
-:class:`~channels_admin.records.Decision` objects: compact, owned by the recorder, which
+The recorder writes :class:`~channels_admin.recorder.records.Record` and
+:class:`~channels_admin.recorder.records.Decision` objects: compact, owned by the recorder, which
 updates a live record's counters in place and calls :meth:`Registry.changed` when something
 worth storing changed (state, consumer, groups, user). Their ``as_dict()`` is the JSON a
 reader gets: a backend that copies records (Redis) serializes that; the memory backend keeps
@@ -24,6 +24,10 @@ ORDER_FIELDS = (
     "type",
     "state",
 )
+
+
+class RegistryUnavailable(RuntimeError):
+    """The registry's store cannot be reached; the message names it (never its password)."""
 
 
 class Registry:

@@ -1,6 +1,6 @@
 """Keeping one connection's record current: the ASGI wrappers of a :class:`Recording`.
 
-A :class:`Recording` opens the record (:class:`~channels_admin.records.Record`) when the
+A :class:`Recording` opens the record (:class:`~channels_admin.recorder.records.Record`) when the
 connection opens, counts messages on the ``receive``/``send`` wrappers it hands to the
 application, keeps the routers' trace once routing has decided (the application's first
 ``receive``), and hands the record to the registry when the connection ends. A failure
@@ -14,7 +14,7 @@ from django.urls.exceptions import Resolver404
 
 from channels_admin.introspection import explain
 from channels_admin.introspection.trace import consumer_of, reached, waits_for_message
-from channels_admin.records import Decision, Record
+from channels_admin.recorder.records import Decision, Record
 from channels_admin.routing.scope import RouteNotFound
 from channels_admin.routing.trace import Trace, current_trace
 

@@ -4,7 +4,7 @@
 the process. :func:`instrument_layers` wraps four methods of each instance, once:
 
 - ``new_channel()``: a consumer asks for its channel name inside its connection's task, where
-  the recorder middleware has set :func:`~channels_admin.recording.current_recording`; the
+  the recorder middleware has set :func:`~channels_admin.recorder.recording.current_recording`; the
   name is attributed to that connection.
 - ``group_add()``/``group_discard()``: the channel name says whose group changed, whoever
   calls it (the consumer itself, or code adding another connection's channel).
@@ -16,7 +16,7 @@ the process. :func:`instrument_layers` wraps four methods of each instance, once
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from channels_admin.recording import by_channel, current_recording, report_failure
+from channels_admin.recorder.recording import by_channel, current_recording, report_failure
 from channels_admin.registry import CLOSE_MESSAGE
 
 MARK = "_channels_admin_alias"
