@@ -66,4 +66,11 @@ async def close_connection(connection_id, code=1000):
     return record
 
 
-__all__ = ["CLOSE_MESSAGE", "Registry", "RegistryUnavailable", "close_connection", "get_registry", "set_registry"]
+__all__ = [
+    "CLOSE_MESSAGE",
+    "Registry",
+    "RegistryUnavailable",
+    "close_connection",
+    "get_registry",
+    "set_registry",
+]
