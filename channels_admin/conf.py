@@ -25,6 +25,12 @@ DEFAULTS = {
     "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
     # Query-string keys containing any of these words have their values replaced.
     "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
+    # The Redis registry (channels_admin.registry.redis.RedisRegistry): its server (None: the
+    # first host of CHANNEL_LAYERS["default"] when that is a channels_redis layer), the prefix
+    # of its keys, and how often (seconds) each worker renews its entry and counters.
+    "REDIS_URL": None,
+    "REDIS_PREFIX": "channels_admin",
+    "HEARTBEAT": 5,
 }
 
 REDACTED = "[redacted]"
@@ -41,6 +47,16 @@ def _strings(value):
 
 def _dotted_path(value):
     return isinstance(value, str) and "." in value
+
+
+def _redis_url(value):
+    return value is None or (
+        isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://"))
+    )
+
+
+def _positive_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 #: For each key, a test of the value and what the check says when it fails.
@@ -60,6 +76,9 @@ VALIDATORS = {
     ),
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
+    "REDIS_URL": (_redis_url, "must be a redis://, rediss:// or unix:// URL, or None"),
+    "REDIS_PREFIX": (lambda value: isinstance(value, str) and value != "", "must be a name"),
+    "HEARTBEAT": (_positive_number, "must be a number of seconds above 0"),
 }
 
 _cache = None
