@@ -378,6 +378,8 @@ async def read_layer(read, empty, **kwargs):
     of the page still shows."""
     try:
         return await read(**kwargs)
+    except RegistryUnavailable:
+        raise  # the registry's fault, not the layer's: the whole page says so
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
