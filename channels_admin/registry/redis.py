@@ -17,9 +17,10 @@ from redis.exceptions import RedisError
 from channels_admin.conf import app_settings
 from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable
 from channels_admin.registry.redis_store import (
-    INDEX_FIELDS,
+    AT,
     Keys,
     connect,
+    entry_fields,
     hide_password,
     layer_redis_url,
 )
@@ -157,20 +158,24 @@ class RedisRegistry(Registry):
             entries = await self.entries(client, live, server)
             tests = []
             if type:
-                tests.append(lambda e: e["type"] == type)
+                tests.append(lambda e: e[AT["type"]] == type)
             if state:
-                tests.append(lambda e: e["state"] == state)
+                tests.append(lambda e: e[AT["state"]] == state)
             if user:
-                tests.append(lambda e: e["user"] == user)
+                tests.append(lambda e: e[AT["user"]] == user)
             if path:
-                tests.append(lambda e: path in (e["path"] or ""))
+                tests.append(lambda e: path in (e[AT["path"]] or ""))
             if consumer:
-                tests.append(lambda e: consumer in (e["consumer"] or ""))
+                tests.append(lambda e: consumer in (e[AT["consumer"]] or ""))
             if group:
-                tests.append(lambda e: group in e["groups"])
+                tests.append(lambda e: group in e[AT["groups"]])
             if tests:
                 entries = [e for e in entries if all(test(e) for test in tests)]
-            entries.sort(key=lambda e: _sort_key(e, field), reverse=order.startswith("-"))
+            at = AT[field]
+            entries.sort(
+                key=lambda e: (e[at] is None, 0 if e[at] is None else e[at]),
+                reverse=order.startswith("-"),
+            )
             page = entries[offset : offset + limit]
             return {"total": len(entries), "connections": await self.records(client, page)}
 
@@ -186,9 +191,10 @@ class RedisRegistry(Registry):
                 pipe.hvals(keys.index(alive))
         if live is not True:
             pipe.hvals(keys.closed_index)
-        entries = [json.loads(raw) for found in await pipe.execute() for raw in found]
+        found = [raw for values in await pipe.execute() for raw in values]
+        entries = json.loads(b"[%s]" % b",".join(found))  # one parse, not one per entry
         if live is not True and server is not None:
-            entries = [entry for entry in entries if entry["server"] == server]
+            entries = [entry for entry in entries if entry[AT["server"]] == server]
         return entries
 
     async def records(self, client, entries):
@@ -196,8 +202,8 @@ class RedisRegistry(Registry):
         keys = self.keys
         pipe = client.pipeline(transaction=False)
         for entry in entries:
-            pipe.hget(keys.records(entry["server"]), entry["id"])
-            pipe.hget(keys.closed_records, entry["id"])
+            pipe.hget(keys.records(entry[AT["server"]]), entry[AT["id"]])
+            pipe.hget(keys.closed_records, entry[AT["id"]])
         found = await pipe.execute()
         return [
             merged(live or closed, entry)
@@ -227,9 +233,9 @@ class RedisRegistry(Registry):
             by_type, by_consumer, by_state, outcomes = {}, {}, {}, {}
             entries = await self.entries(client, True)
             for entry in entries:
-                _count(by_type, entry["type"])
-                _count(by_consumer, entry["consumer"] or "-")
-                _count(by_state, entry["state"])
+                _count(by_type, entry[AT["type"]])
+                _count(by_consumer, entry[AT["consumer"]] or "-")
+                _count(by_state, entry[AT["state"]])
             pipe = client.pipeline(transaction=False)
             pipe.zcard(self.keys.closed_order)
             pipe.lrange(self.keys.outcomes, 0, -1)
@@ -292,17 +298,9 @@ def merged(record, index):
     """A stored full record with the fresher fields of its index entry over it."""
     record = json.loads(record)
     if index is not None:
-        entry = index if isinstance(index, dict) else json.loads(index)
-        record.update((name, entry[name]) for name in INDEX_FIELDS if name in entry)
-        record["groups"] = entry["groups"]
-        record["server"] = entry["server"]
+        record.update(entry_fields(index if isinstance(index, list) else json.loads(index)))
     return record
 
 
 def _count(counts, key):
     counts[key] = counts.get(key, 0) + 1
-
-
-def _sort_key(entry, field):
-    value = entry.get(field)
-    return (value is None, 0 if value is None else value)

@@ -90,12 +90,25 @@ def hide_password(url):
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+#: An index entry is a JSON list of these, in this order: a fifth of the bytes of an object,
+#: and what a list page parses by the thousand.
+ENTRY_FIELDS = (*INDEX_FIELDS, "groups", "server")
+AT = {name: position for position, name in enumerate(ENTRY_FIELDS)}
+TIMES = (AT["started"], AT["last_activity"], AT["ended"])
+
+
 def index_entry(record, server):
     """The index entry of a ``Record``: attribute reads only, cheap enough for a heartbeat."""
-    entry = {name: getattr(record, name) for name in INDEX_FIELDS}
-    entry["groups"] = list(record.groups)
-    entry["server"] = server
+    entry = [*(getattr(record, name) for name in INDEX_FIELDS), list(record.groups), server]
+    for position in TIMES:  # milliseconds are enough, and short floats parse faster
+        if entry[position] is not None:
+            entry[position] = round(entry[position], 3)
     return entry
+
+
+def entry_fields(entry):
+    """An index entry as a dict."""
+    return dict(zip(ENTRY_FIELDS, entry, strict=True))
 
 
 def dumps(value):

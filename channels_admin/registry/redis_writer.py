@@ -13,7 +13,15 @@ import json
 import logging
 import time
 
-from channels_admin.registry.redis_store import Keys, connect, dumps, hide_password, index_entry
+from channels_admin.registry.redis_store import (
+    ENTRY_FIELDS,
+    Keys,
+    connect,
+    dumps,
+    entry_fields,
+    hide_password,
+    index_entry,
+)
 
 logger = logging.getLogger("channels_admin.registry")
 
@@ -243,7 +251,8 @@ class Writer:
         pipe = self.client.pipeline(transaction=False)
         for id, raw in index.items():
             lost = {"state": "closed", "closed_by": "lost", "ended": entry["last_seen"]}
-            pipe.hset(keys.closed_index, id, dumps({**json.loads(raw), **lost}))
+            fields = {**entry_fields(json.loads(raw)), **lost}
+            pipe.hset(keys.closed_index, id, dumps([fields[name] for name in ENTRY_FIELDS]))
             if id in records:
                 pipe.hset(keys.closed_records, id, dumps({**json.loads(records[id]), **lost}))
             pipe.zadd(keys.closed_order, {id: entry["last_seen"]})
