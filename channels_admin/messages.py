@@ -138,7 +138,7 @@ class Message:
     """Content that arrived on a channel: ``message["key"]``, ``.channel``, ``.reply_channel``.
 
     ``connection`` is set when the message came from a connection a ``MessageRouter``
-    serves; the session decorators keep ``channel_session`` and the user there.
+    serves; the session decorators keep its HTTP session and user there.
     """
 
     def __init__(self, content, channel_name, channel_layer=None, *, connection=None):
@@ -270,8 +270,8 @@ REPLIES = {"websocket": WebsocketReplies, "http": HttpReplies}
 class Connection:
     """One client connection a ``MessageRouter`` serves: scope, reply channel, state.
 
-    ``channel_session`` is the dict ``message.channel_session`` points to for the life of the
-    connection; ``http_session`` and ``user`` are filled in by the session decorators.
+    ``http_session``, ``http_user`` and ``user`` are filled in by the session decorators, so
+    they are loaded once per connection.
     """
 
     def __init__(self, scope, send, channel_name, channel_layer):
@@ -282,11 +282,11 @@ class Connection:
         self.replies = REPLIES[scope["type"]]()
         self.reply_channel = ReplyChannel(self)
         self.order = 0  # Channels 1's per-connection event counter
-        self.channel_session = {}
         self.http_session_loaded = False
         self.http_session = None
         self.http_user = None  # the user of the HTTP session (http_session_user)
         self.user = None  # the user carried by the channel session (channel_session_user)
+        self.user_id = None  # the channel session's user id that ``user`` was loaded for
 
     async def reply(self, content):
         for event in self.replies.events(content):
