@@ -70,7 +70,9 @@ class ClientTests(ChannelTestCase):
             client = Client()
             consumer = client.send_and_consume("websocket.connect", {"path": "/path/1"})
             assert (consumer.called, consumer.id) == ("connect", "1")
-            consumer = client.send_and_consume("websocket.receive", {"path": "/path/1", "text": "t"})
+            consumer = client.send_and_consume(
+                "websocket.receive", {"path": "/path/1", "text": "t"}
+            )
             assert consumer.text == "t"
             consumer = client.send_and_consume("websocket.disconnect", {"path": "/path/1"})
             assert consumer.called == "disconnect"
