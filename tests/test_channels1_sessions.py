@@ -317,3 +317,46 @@ async def test_a_worker_behind_a_demultiplexer_mapping_sees_the_channel_session(
     }
     worker.stop()
     await communicator.disconnect()
+
+
+class Greeter(WebsocketConsumer):
+    @channel_session_user_from_http
+    def connect(self, message, **kwargs):
+        message.channel_session["greeting"] = f"hello {message.user.get_username()}"
+        message.reply_channel.send({"accept": True})
+
+    @channel_session_user
+    def disconnect(self, message, **kwargs):
+        Greeter.goodbyes.append(f"bye {message.user.get_username()}")
+
+    def receive(self, text=None, bytes=None, **kwargs):
+        self.send(text=session_for_reply_channel(self.message.reply_channel.name)["greeting"])
+
+
+def logged_in_headers(username):
+    user = User.objects.create_user(username)
+    session = SessionStore()
+    session.update(
+        {
+            "_auth_user_id": str(user.pk),
+            "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+            "_auth_user_hash": user.get_session_auth_hash(),
+        }
+    )
+    session.save()
+    return cookie_headers(session.session_key)
+
+
+@pytest.mark.usefixtures("transactional_db")
+async def test_decorated_consumer_methods_on_a_message_router(layer):
+    Greeter.goodbyes = []
+    with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.cache"):
+        headers = await sync_to_async(logged_in_headers)("dee")
+        communicator = WebsocketCommunicator(
+            MessageRouter([route_class(Greeter)]), "/", headers=headers
+        )
+        assert (await communicator.connect())[0]
+        await communicator.send_to(text_data="?")
+        assert await communicator.receive_from() == "hello dee"
+        await communicator.disconnect(timeout=10)  # returns once the disconnect was handled
+    assert Greeter.goodbyes == ["bye dee"]
