@@ -36,6 +36,7 @@ from django.core.exceptions import ImproperlyConfigured
 logger = logging.getLogger(__name__)
 
 WEBSOCKET_REPLY_KEYS = frozenset({"accept", "text", "bytes", "close"})
+DECORATED = ("channel_session", "http_session", "user", "turn_taken")  # set by sessions.py
 
 
 def run_sync(async_function, *args):
@@ -183,6 +184,17 @@ class Message:
             self.channel_layer,
             connection=self.connection,
         )
+
+    def with_content(self, content):
+        """Return a message with ``content`` on the same channel and connection, sharing the
+        sessions, user and ordering turn the decorators gave this one."""
+        message = Message(
+            content, self.channel.name, self.channel_layer, connection=self.connection
+        )
+        for name in DECORATED:
+            if hasattr(self, name):
+                setattr(message, name, getattr(self, name))
+        return message
 
     def __repr__(self):
         return f"<Message on {self.channel.name}>"

@@ -21,6 +21,7 @@ import secrets
 import string
 from collections import defaultdict, deque
 from functools import wraps
+from importlib import import_module
 
 from asgiref.sync import async_to_sync
 from channels import DEFAULT_CHANNEL_LAYER
@@ -30,7 +31,6 @@ from django.conf import settings
 from django.http.cookie import SimpleCookie
 from django.test import TestCase, TransactionTestCase
 
-from channels_admin.generic.sessions import session_for_reply_channel
 from channels_admin.messages import Group, Message
 from channels_admin.routing.messages import Router, include, is_async
 
@@ -233,11 +233,12 @@ class WSClient(Client):
 
     @property
     def session(self):
-        """The client's session, in the session store (its cookie is sent on connect)."""
+        """The client's HTTP session, in ``SESSION_ENGINE`` (its cookie is sent on connect)."""
         if not apps.is_installed("django.contrib.sessions"):
             raise OSError("Add django.contrib.sessions to the INSTALLED_APPS to use session")
         if self._session is None:
-            self._session = session_for_reply_channel(self.reply_channel)
+            self._session = import_module(settings.SESSION_ENGINE).SessionStore()
+            self._session.save()
         return self._session
 
     def receive(self, json=True):

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.backends.cache import SessionStore
 from django.test import override_settings
 
-from channels_admin.generic import WebsocketConsumer, WebsocketDemultiplexer
+from channels_admin.generic import JsonWebsocketConsumer, WebsocketConsumer, WebsocketDemultiplexer
 from channels_admin.generic.sessions import (
     channel_and_http_session,
     channel_and_http_session_user_from_http,
@@ -26,7 +26,7 @@ from channels_admin.generic.sessions import (
 )
 from channels_admin.messages import Message
 from channels_admin.routing import MessageRouter, route, route_class
-from channels_admin.testing import ChannelTestCase
+from channels_admin.testing import ChannelTestCase, WSClient, apply_routes
 from tests.channel_worker import serve_one
 
 CACHE_SESSIONS = override_settings(SESSION_ENGINE="django.contrib.sessions.backends.cache")
@@ -251,6 +251,38 @@ class OrderingTests(ChannelTestCase):
     def test_slight_ordering_is_refused_as_in_channels_1_1_8(self):
         with self.assertRaisesMessage(ValueError, "Slight ordering is now always on"):
             enforce_ordering(slight=True)
+
+
+class Tally(JsonWebsocketConsumer):
+    channel_session = True
+    strict_ordering = True
+
+    def connect(self, message, multiplexer=None, **kwargs):
+        message.channel_session.setdefault("tally", 0)
+
+    def receive(self, content, multiplexer=None, **kwargs):
+        self.message.channel_session["tally"] += content["add"]
+        multiplexer.send({"tally": self.message.channel_session["tally"]})
+
+
+class Tallies(WebsocketDemultiplexer):
+    http_user = True  # the demultiplexer holds the channel session too
+    strict_ordering = True
+    consumers = {"one": Tally, "two": Tally}
+
+
+@CACHE_SESSIONS
+class DemultiplexedSessionTests(ChannelTestCase):
+    def test_stream_consumers_share_the_demultiplexers_session_and_turn(self):
+        with apply_routes([route_class(Tallies)]):
+            client = WSClient(ordered=True)
+            client.send_and_consume("websocket.connect", path="/")  # both streams connect
+            for add, tally in ((2, 2), (3, 5)):
+                frame = {"stream": "two", "payload": {"add": add}}
+                client.send_and_consume("websocket.receive", text=frame, path="/")
+                assert client.receive() == {"stream": "two", "payload": {"tally": tally}}
+            assert session_for_reply_channel(client.reply_channel)["tally"] == 5
+            assert self.get_next_message(f"__wait__.{client.reply_channel}") is None
 
 
 class Visits(WebsocketConsumer):

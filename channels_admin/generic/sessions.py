@@ -108,8 +108,8 @@ def transfer_user(from_session, to_session):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
     for key in (SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY):
-        if key in from_session:
-            to_session[key] = from_session[key]
+        if key in from_session and to_session.get(key) != from_session[key]:
+            to_session[key] = from_session[key]  # only on change: an unchanged one isn't saved
 
 
 def message_among(args, decorator):
@@ -202,7 +202,9 @@ def transfer_http_user(message):
 
 
 def wait_channel(message):
-    return f"__wait__.{message.reply_channel.name}"
+    # A "!" would make it a process-local name, which channels_redis receives only in the
+    # process that made it.
+    return "__wait__." + message.reply_channel.name.replace("!", ".")
 
 
 def take_turn(message):
@@ -212,6 +214,8 @@ def take_turn(message):
             "No `order` value in message; @enforce_ordering "
             "can only be used on messages containing it."
         )
+    if getattr(message, "turn_taken", False):
+        return None  # an outer enforce_ordering already let this message through
     order = int(message.content["order"])
     session = message.channel_session
     if order != session.get(NEXT_ORDER, 0):
@@ -221,6 +225,7 @@ def take_turn(message):
         session.save()
         session.modified = False
         return SKIP
+    message.turn_taken = True
 
     def advance(failed):
         session[NEXT_ORDER] = order + 1
