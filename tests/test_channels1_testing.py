@@ -3,6 +3,8 @@ their imports changed, run as they did on Channels 1.1.8."""
 
 import json
 
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.test import override_settings
 
@@ -14,7 +16,7 @@ from channels_admin.generic import (
     WebsocketMultiplexer,
 )
 from channels_admin.generic.sessions import channel_session_user, channel_session_user_from_http
-from channels_admin.routing import route, route_class
+from channels_admin.routing import MessageRouter, route, route_class
 from channels_admin.testing import (
     ChannelTestCase,
     Client,
@@ -231,6 +233,19 @@ class ClientTests(ChannelTestCase):
 
     def test_the_test_layer_replaces_the_configured_one_for_the_test(self):
         assert isinstance(Client().channel_layer, MemoryLayer)
+
+    def test_a_message_router_connection_is_served_by_the_test_layer(self):
+        class Lobby(WebsocketConsumer):
+            groups = ["lobby"]
+
+        async def scenario():
+            communicator = WebsocketCommunicator(MessageRouter([route_class(Lobby)]), "/")
+            assert (await communicator.connect())[0]
+            await sync_to_async(Lobby.group_send)("lobby", text="hello lobby")
+            assert await communicator.receive_from() == "hello lobby"
+            await communicator.disconnect()
+
+        async_to_sync(scenario)()
 
 
 @apply_routes([route("websocket.connect", lambda message: None)])
