@@ -283,7 +283,8 @@ class Connection:
     """One client connection a ``MessageRouter`` serves: scope, reply channel, state.
 
     ``http_session``, ``http_user`` and ``user`` are filled in by the session decorators, so
-    they are loaded once per connection.
+    they are loaded once per connection; ``channel_session`` is the last channel session they
+    opened, which the ``MessageRouter`` deletes from the session store when the connection ends.
     """
 
     def __init__(self, scope, send, channel_name, channel_layer):
@@ -294,6 +295,7 @@ class Connection:
         self.replies = REPLIES[scope["type"]]()
         self.reply_channel = ReplyChannel(self)
         self.order = 0  # Channels 1's per-connection event counter
+        self.channel_session = None  # opened by a decorator; deleted when the connection ends
         self.http_session_loaded = False
         self.http_session = None
         self.http_user = None  # the user of the HTTP session (http_session_user)

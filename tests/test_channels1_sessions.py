@@ -325,7 +325,7 @@ def layer():
 
 
 @pytest.mark.usefixtures("transactional_db")
-async def test_strict_ordering_and_the_channel_session_in_the_database_on_a_message_router(layer):
+async def test_strict_ordering_and_a_channel_session_in_the_database_for_a_connections_life(layer):
     communicator = WebsocketCommunicator(MessageRouter([route_class(Visits)]), "/")
     assert (await communicator.connect())[0]
     for visits in (1, 2, 3):
@@ -334,7 +334,8 @@ async def test_strict_ordering_and_the_channel_session_in_the_database_on_a_mess
         assert count == str(visits)
     session = await sync_to_async(session_for_reply_channel)(reply_channel)
     assert session["visits"] == 3 and session["__channels_next_order"] == 4
-    await communicator.disconnect()
+    await communicator.disconnect(timeout=10)  # returns once the disconnect was handled
+    assert not await sync_to_async(session.exists)(session.session_key)  # deleted at the end
 
 
 @pytest.mark.usefixtures("transactional_db")

@@ -134,6 +134,8 @@ def open_channel_session(message):
         )
     session = session_for_reply_channel(message.reply_channel.name)
     message.channel_session = session
+    if message.connection is not None:
+        message.connection.channel_session = session
 
     def save(failed):
         if session.modified and not session.is_empty():

@@ -30,6 +30,7 @@ When nothing matches:
 
 A consumer that raises is logged and the connection goes on; if it raised handling
 ``websocket.connect`` before answering, the handshake is rejected with close code **1011**.
+When the connection ends, the channel session a decorator opened for it is deleted.
 """
 
 import functools
@@ -394,7 +395,18 @@ class MessageRouter:
                 if message.channel.name == "websocket.connect" and connection.replies.pending:
                     await connection.reply({"close": CLOSE_CONSUMER_ERROR})
         if event["type"] in END_EVENTS or connection.replies.finished:
+            await self._forget_channel_session(connection)
             raise StopConsumer()
+
+    async def _forget_channel_session(self, connection):
+        """Delete the connection's channel session from the session store: no one reads it
+        once the reply channel is gone, and stores keep sessions for weeks."""
+        if connection.channel_session is None:
+            return
+        try:
+            await database_sync_to_async(connection.channel_session.delete)()
+        except Exception:
+            logger.exception("Could not delete the channel session of %s", connection)
 
     async def _unrouted(self, connection, message):
         channel, path = message.channel.name, connection.scope.get("path")
