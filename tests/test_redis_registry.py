@@ -144,6 +144,11 @@ async def test_a_dead_server_leaves_the_live_picture(make_registry):
     states = {s["id"]: s["alive"] for s in await survivor.servers()}
     assert states == {"survivor": True, "dying": False}
 
+    await open_many(dying, 1, "again")  # it was only cut off: its writer starts again
+    await eventually(survivor.summary, lambda s: s["live"] == 2 + 3 + 1)
+    both = await survivor.connections(live=None)
+    assert both["total"] == 6  # its connections are live again, not lost as well
+
 
 async def test_redis_emptied_gets_the_live_connections_back(make_registry, redis_client):
     registry = make_registry("one")

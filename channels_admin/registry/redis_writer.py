@@ -228,6 +228,11 @@ class Writer:
         self.live = {}
         pipe = self.client.pipeline(transaction=False)
         pipe.delete(keys.index(server), keys.records(server), keys.channels(server))
+        if records:  # taken for lost while this worker was cut off: live again
+            ids = [record.id for record in records]
+            pipe.zrem(keys.closed_order, *ids)
+            pipe.hdel(keys.closed_index, *ids)
+            pipe.hdel(keys.closed_records, *ids)
         for number, record in enumerate(records, 1):
             write_live(pipe, keys, server, record)
             if number % RESYNC_CHUNK == 0:
