@@ -208,3 +208,11 @@ def test_check_requires_a_redis_url(settings):
     settings.CHANNELS_ADMIN = {"HEARTBEAT": 0}
     with pytest.raises(SystemCheckError, match="HEARTBEAT"):
         call_command("check")
+
+
+def test_a_decision_written_from_its_record_reads_as_decision_as_dict():
+    from channels_admin.registry.redis_writer import decision_dict
+
+    made = record("/ws/x/", outcome="miss", error="RouteNotFound: no route")
+    decision = Decision(made)
+    assert decision_dict(decision, made.as_dict()) == decision.as_dict()

@@ -156,19 +156,23 @@ class Writer:
         self.live, self.closed, self.decisions = {}, {}, []
         keys, server = self.keys, self.server["id"]
         pipe = self.client.pipeline(transaction=False)
+        serialized = {}  # record id -> as_dict(): wording a trace is the costly part, once
         try:
             for record in live.values():
-                write_live(pipe, keys, server, record)
+                write_live(pipe, keys, server, record, serialized)
             for record in closed.values():
                 pipe.hdel(keys.index(server), record.id)
                 pipe.hdel(keys.records(server), record.id)
                 if record.channel_name:
                     pipe.hdel(keys.channels(server), record.channel_name)
                 pipe.hset(keys.closed_index, record.id, dumps(index_entry(record, server)))
-                pipe.hset(keys.closed_records, record.id, dumps(record.as_dict()))
+                pipe.hset(keys.closed_records, record.id, dumps(as_dict(record, serialized)))
                 pipe.zadd(keys.closed_order, {record.id: record.ended or time.time()})
             if decisions:
-                pipe.lpush(keys.decisions, *(dumps(d.as_dict()) for d in decisions))
+                pipe.lpush(
+                    keys.decisions,
+                    *(dumps(decision_dict(d, as_dict(d.record, serialized))) for d in decisions),
+                )
                 pipe.lpush(keys.outcomes, *(d.outcome or "" for d in decisions))
                 keep = self.registry.max_decisions
                 pipe.ltrim(keys.decisions, 0, keep - 1)
@@ -268,11 +272,35 @@ class Writer:
             await self.trim_closed()
 
 
-def write_live(pipe, keys, server, record):
+def write_live(pipe, keys, server, record, serialized=None):
     pipe.hset(keys.index(server), record.id, dumps(index_entry(record, server)))
-    pipe.hset(keys.records(server), record.id, dumps(record.as_dict()))
+    pipe.hset(keys.records(server), record.id, dumps(as_dict(record, serialized)))
     if record.channel_name:
         pipe.hset(keys.channels(server), record.channel_name, record.id)
+
+
+def as_dict(record, serialized):
+    if serialized is None:
+        return record.as_dict()
+    found = serialized.get(record.id)
+    if found is None:
+        found = serialized[record.id] = record.as_dict()
+    return found
+
+
+def decision_dict(decision, record):
+    """``decision.as_dict()``, from its record's JSON (``record``) rather than anew."""
+    return {
+        "connection": record["id"],
+        "time": record["started"],
+        "type": record["type"],
+        "path": record["path"],
+        "outcome": decision.outcome,
+        "consumer": record["consumer"],
+        "kwargs": record["kwargs"],
+        "error": decision.error,
+        "steps": record["trace"],
+    }
 
 
 async def _close_quietly(client):
