@@ -181,14 +181,11 @@ def test_one_dashboard_for_every_worker(cluster):
 
         # SIGKILL worker 2: its connection leaves the live picture within two heartbeats.
         workers[2].process.send_signal(signal.SIGKILL)
-        workers[2].process.wait()
         killed = time.monotonic()
-        poll(
-            lambda: live_by_path(staff, "/ws/number/"),
-            lambda found: "/ws/number/2/page/1/" not in found,
-            "the dead worker's connection gone",
-        )
-        assert time.monotonic() - killed <= 2 * HEARTBEAT + 0.5  # a page read of slack
+        workers[2].process.wait()
+        # Its last heartbeat was before the kill: two heartbeats later it is gone.
+        time.sleep(max(0.0, killed + 2 * HEARTBEAT + 0.1 - time.monotonic()))
+        assert "/ws/number/2/page/1/" not in live_by_path(staff, "/ws/number/")
         assert not servers_of(staff)[workers[2].pid]["alive"]
         poll(  # moved to the closed ones by a surviving worker's next heartbeat
             lambda: staff.request("GET", DASHBOARD + f"connections/{remote['id']}/?format=json"),
@@ -230,5 +227,5 @@ def test_the_registry_redis_down_and_back(cluster):
             lambda found: {"/ws/number/10/page/1/", "/ws/number/11/page/1/"} <= set(found),
             "the picture restored",
         )
-        assert time.monotonic() - restarted <= 2 * HEARTBEAT + 1.0
+        assert time.monotonic() - restarted <= 2 * HEARTBEAT + 1.5  # + page reads under load
         assert echoes(before) and echoes(during)

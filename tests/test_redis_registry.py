@@ -134,9 +134,8 @@ async def test_a_dead_server_leaves_the_live_picture(make_registry):
     await open_many(dying, 3, "d")
     await eventually(survivor.summary, lambda s: s["live"] == 5)
     await dying.stop()  # no more heartbeats, as after SIGKILL
-    stopped = time.monotonic()
-    await eventually(survivor.summary, lambda s: s["live"] == 2)
-    assert time.monotonic() - stopped < 2 * HEARTBEAT + 1.0
+    await asyncio.sleep(2 * HEARTBEAT + 0.1)  # its last beat was before: it is dead now
+    assert (await survivor.summary())["live"] == 2
     lost = await eventually(
         lambda: survivor.connections(live=False), lambda found: found["total"] == 3
     )
@@ -157,7 +156,7 @@ async def test_redis_emptied_gets_the_live_connections_back(make_registry, redis
     redis_client.flushall()  # a restart without persistence
     emptied = time.monotonic()
     await eventually(registry.summary, lambda s: s["live"] == 4)
-    assert time.monotonic() - emptied < 2 * HEARTBEAT + 1.0
+    assert time.monotonic() - emptied < 2 * HEARTBEAT + 1.0  # + reads under load
 
 
 async def test_unreachable_redis_is_named_and_recording_goes_on(make_registry):

@@ -158,16 +158,28 @@ class Writer:
         pipe = self.client.pipeline(transaction=False)
         serialized = {}  # record id -> as_dict(): wording a trace is the costly part, once
         try:
-            for record in live.values():
-                write_live(pipe, keys, server, record, serialized)
-            for record in closed.values():
-                pipe.hdel(keys.index(server), record.id)
-                pipe.hdel(keys.records(server), record.id)
-                if record.channel_name:
-                    pipe.hdel(keys.channels(server), record.channel_name)
-                pipe.hset(keys.closed_index, record.id, dumps(index_entry(record, server)))
-                pipe.hset(keys.closed_records, record.id, dumps(as_dict(record, serialized)))
-                pipe.zadd(keys.closed_order, {record.id: record.ended or time.time()})
+            write_live(pipe, keys, server, live.values(), serialized)
+            if closed:  # one command per key for the whole batch
+                ids = list(closed)
+                pipe.hdel(keys.index(server), *ids)
+                pipe.hdel(keys.records(server), *ids)
+                channels = [r.channel_name for r in closed.values() if r.channel_name]
+                if channels:
+                    pipe.hdel(keys.channels(server), *channels)
+                pipe.hset(
+                    keys.closed_index,
+                    mapping={id: dumps(index_entry(r, server)) for id, r in closed.items()},
+                )
+                pipe.hset(
+                    keys.closed_records,
+                    mapping={id: dumps(as_dict(r, serialized)) for id, r in closed.items()},
+                )
+                pipe.zadd(
+                    keys.closed_order,
+                    {id: record.ended or time.time() for id, record in closed.items()},
+                )
+                pipe.zcard(keys.closed_order)
+                counted_at = len(pipe) - 1
             if decisions:
                 pipe.lpush(
                     keys.decisions,
@@ -177,16 +189,18 @@ class Writer:
                 keep = self.registry.max_decisions
                 pipe.ltrim(keys.decisions, 0, keep - 1)
                 pipe.ltrim(keys.outcomes, 0, keep - 1)
-            await pipe.execute()
+            answers = await pipe.execute()
             if closed:
-                await self.trim_closed()
+                await self.trim_closed(answers[counted_at])
         except BaseException:
             self.dropped += len(closed) + len(decisions)
             raise
 
-    async def trim_closed(self):
+    async def trim_closed(self, count=None):
         keys = self.keys
-        excess = await self.client.zcard(keys.closed_order) - self.registry.max_closed
+        if count is None:
+            count = await self.client.zcard(keys.closed_order)
+        excess = count - self.registry.max_closed
         if excess <= 0:
             return
         old = await self.client.zrange(keys.closed_order, 0, excess - 1)
@@ -237,10 +251,9 @@ class Writer:
             pipe.zrem(keys.closed_order, *ids)
             pipe.hdel(keys.closed_index, *ids)
             pipe.hdel(keys.closed_records, *ids)
-        for number, record in enumerate(records, 1):
-            write_live(pipe, keys, server, record)
-            if number % RESYNC_CHUNK == 0:
-                await asyncio.sleep(0)  # the connections of this worker come first
+        for start in range(0, len(records), RESYNC_CHUNK):
+            write_live(pipe, keys, server, records[start : start + RESYNC_CHUNK])
+            await asyncio.sleep(0)  # the connections of this worker come first
         await pipe.execute()
 
     async def reap(self, server, entry, now):
@@ -272,11 +285,22 @@ class Writer:
             await self.trim_closed()
 
 
-def write_live(pipe, keys, server, record, serialized=None):
-    pipe.hset(keys.index(server), record.id, dumps(index_entry(record, server)))
-    pipe.hset(keys.records(server), record.id, dumps(as_dict(record, serialized)))
-    if record.channel_name:
-        pipe.hset(keys.channels(server), record.channel_name, record.id)
+def write_live(pipe, keys, server, records, serialized=None):
+    """Queue the index entries, full records and channel names of live ``records``."""
+    records = list(records)
+    if not records:
+        return
+    pipe.hset(
+        keys.index(server),
+        mapping={r.id: dumps(index_entry(r, server)) for r in records},
+    )
+    pipe.hset(
+        keys.records(server),
+        mapping={r.id: dumps(as_dict(r, serialized)) for r in records},
+    )
+    channels = {r.channel_name: r.id for r in records if r.channel_name}
+    if channels:
+        pipe.hset(keys.channels(server), mapping=channels)
 
 
 def as_dict(record, serialized):
