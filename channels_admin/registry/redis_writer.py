@@ -28,12 +28,24 @@ logger = logging.getLogger("channels_admin.registry")
 #: Changes waiting for Redis, at most: beyond, a change is counted as dropped (the live ones
 #: come back with the next resync).
 MAX_PENDING = 10_000
-#: How long the writer waits for more changes before sending a batch.
-BATCH_DELAY = 0.05
+#: How long the writer waits for more changes before sending a batch: a connection that
+#: opens and closes within it costs one write, and a busy worker one round trip per batch.
+BATCH_DELAY = 0.25
 #: Seconds a write may take before the writer counts Redis as failing.
 WRITE_TIMEOUT = 5.0
 #: How long a dead server stays on the servers page.
 FORGET_DEAD_SERVERS = 3600
+#: Trims the closed connections (sorted set KEYS[1], hashes KEYS[2] and KEYS[3]) to ARGV[1],
+#: in the batch's own round trip.
+TRIM_CLOSED = """
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if excess <= 0 then return 0 end
+local old = redis.call('ZRANGE', KEYS[1], 0, math.min(excess, 5000) - 1)
+redis.call('ZREM', KEYS[1], unpack(old))
+redis.call('HDEL', KEYS[2], unpack(old))
+redis.call('HDEL', KEYS[3], unpack(old))
+return #old
+"""
 #: Live records rebuilt per turn of the event loop during a resync.
 RESYNC_CHUNK = 200
 
@@ -178,8 +190,7 @@ class Writer:
                     keys.closed_order,
                     {id: record.ended or time.time() for id, record in closed.items()},
                 )
-                pipe.zcard(keys.closed_order)
-                counted_at = len(pipe) - 1
+                trim_closed(pipe, keys, self.registry.max_closed)
             if decisions:
                 pipe.lpush(
                     keys.decisions,
@@ -189,26 +200,10 @@ class Writer:
                 keep = self.registry.max_decisions
                 pipe.ltrim(keys.decisions, 0, keep - 1)
                 pipe.ltrim(keys.outcomes, 0, keep - 1)
-            answers = await pipe.execute()
-            if closed:
-                await self.trim_closed(answers[counted_at])
+            await pipe.execute()
         except BaseException:
             self.dropped += len(closed) + len(decisions)
             raise
-
-    async def trim_closed(self, count=None):
-        keys = self.keys
-        if count is None:
-            count = await self.client.zcard(keys.closed_order)
-        excess = count - self.registry.max_closed
-        if excess <= 0:
-            return
-        old = await self.client.zrange(keys.closed_order, 0, excess - 1)
-        pipe = self.client.pipeline(transaction=False)
-        pipe.zrem(keys.closed_order, *old)
-        pipe.hdel(keys.closed_index, *old)
-        pipe.hdel(keys.closed_records, *old)
-        await pipe.execute()
 
     async def beat(self):
         """Renew this server's entry and counters; put everything back if Redis lost it."""
@@ -280,9 +275,8 @@ class Writer:
             pipe.zadd(keys.closed_order, {id: entry["last_seen"]})
         pipe.delete(keys.index(server), keys.records(server), keys.channels(server))
         pipe.hset(keys.servers, server, dumps({**entry, "lost": True, "live": 0}))
+        trim_closed(pipe, keys, self.registry.max_closed)
         await pipe.execute()
-        if index:
-            await self.trim_closed()
 
 
 def write_live(pipe, keys, server, records, serialized=None):
@@ -301,6 +295,10 @@ def write_live(pipe, keys, server, records, serialized=None):
     channels = {r.channel_name: r.id for r in records if r.channel_name}
     if channels:
         pipe.hset(keys.channels(server), mapping=channels)
+
+
+def trim_closed(pipe, keys, keep):
+    pipe.eval(TRIM_CLOSED, 3, keys.closed_order, keys.closed_index, keys.closed_records, keep)
 
 
 def as_dict(record, serialized):
