@@ -68,7 +68,14 @@ def start_redis():
     raise RuntimeError("redis-server did not start")
 
 
+_client = None
+
+
 def setup_django(url):
+    """Django set up against the registry at ``url``, and a logged-in superuser's client."""
+    global _client
+    if _client is not None:
+        return _client
     os.environ["BENCH_REDIS_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "cluster_settings"
     os.environ["DEMO_DATABASE"] = ":memory:"
@@ -86,6 +93,7 @@ def setup_django(url):
     call_command("migrate", verbosity=0)
     client = Client()
     client.force_login(User.objects.create_superuser("bench", "bench@example.com", "bench"))
+    _client = client
     return client
 
 
