@@ -1,0 +1,52 @@
+"""Decode a client's JSON frame with its nesting bounded.
+
+``json.loads`` accepts arrays nested hundreds deep, but encoding such a value again (to echo
+part of it in a reply) exhausts the interpreter's recursion limit. Consumers decode with
+:func:`loads`, so a frame nested deeper than their ``max_json_depth`` is refused up front, with
+an error the client can read, instead of failing later on the way out.
+"""
+
+import json
+
+#: How deep the consumers we ship let a frame nest, unless their ``max_json_depth`` says.
+MAX_JSON_DEPTH = 64
+
+
+class TooDeeplyNested(ValueError):
+    """The frame nests arrays and objects deeper than the consumer allows."""
+
+    def __init__(self, max_depth):
+        super().__init__(f"JSON too deeply nested: more than {max_depth} levels")
+        self.max_depth = max_depth
+
+
+def loads(text, max_depth=MAX_JSON_DEPTH):
+    """Decode ``text``; raise ``TooDeeplyNested`` (a ``ValueError``) past ``max_depth`` levels.
+
+    Invalid JSON raises ``ValueError`` as ``json.loads`` does.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise TooDeeplyNested(max_depth) from None
+    # Only a frame with more brackets than the limit can nest past it: a cheap test first.
+    if text.count("[") + text.count("{") > max_depth and depth_exceeds(value, max_depth):
+        raise TooDeeplyNested(max_depth)
+    return value
+
+
+def depth_exceeds(value, max_depth):
+    """Whether ``value`` nests lists and dicts more than ``max_depth`` levels (no recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > max_depth:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
