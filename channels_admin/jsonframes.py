@@ -15,10 +15,6 @@ MAX_JSON_DEPTH = 64
 class TooDeeplyNested(ValueError):
     """The frame nests arrays and objects deeper than the consumer allows."""
 
-    def __init__(self, max_depth):
-        super().__init__(f"JSON too deeply nested: more than {max_depth} levels")
-        self.max_depth = max_depth
-
 
 def loads(text, max_depth=MAX_JSON_DEPTH):
     """Decode ``text``; raise ``TooDeeplyNested`` (a ``ValueError``) past ``max_depth`` levels.
@@ -28,10 +24,10 @@ def loads(text, max_depth=MAX_JSON_DEPTH):
     try:
         value = json.loads(text)
     except RecursionError:
-        raise TooDeeplyNested(max_depth) from None
+        raise TooDeeplyNested("JSON too deeply nested to decode") from None
     # Only a frame with more brackets than the limit can nest past it: a cheap test first.
     if text.count("[") + text.count("{") > max_depth and depth_exceeds(value, max_depth):
-        raise TooDeeplyNested(max_depth)
+        raise TooDeeplyNested(f"JSON too deeply nested: more than {max_depth} levels")
     return value
 
 
