@@ -318,3 +318,19 @@ def test_an_exception_handler_that_is_not_an_importable_function_fails_the_check
 
 def test_the_default_exception_handler_setting_passes_the_checks():
     assert not [error for error in run_checks() if error.id.startswith("channels_admin")]
+
+
+class Named(AsyncAPIConsumer):
+    @async_action
+    async def act(self, action, **payload):
+        return [action, payload], 200
+
+    @async_action
+    async def plain(self, **payload):
+        return [self.action, payload], 200
+
+
+async def test_an_action_that_names_an_action_parameter_gets_the_actions_name():
+    async with open_socket(Named.as_asgi()) as ws:
+        assert (await call(ws, action="act", x=1))["data"] == ["act", {"x": 1}]
+        assert (await call(ws, action="plain", x=1))["data"] == ["plain", {"x": 1}]

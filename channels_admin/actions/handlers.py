@@ -131,14 +131,18 @@ class AsyncActionHandler:
                 405, f'Action "{request.action}" is not allowed here (allowed: {allowed}).'
             )
         method = getattr(self, method_name)
+        signature = inspect.signature(method.__func__)
+        arguments = request.payload
+        if "action" in signature.parameters:  # rest_framework_channels passes action=
+            arguments = {**arguments, "action": request.action}
         try:
             # Bound with self, so that a payload key named like self is refused, not a crash.
-            inspect.signature(method.__func__).bind(self, **request.payload)
+            signature.bind(self, **arguments)
         except TypeError as exc:
             raise ActionError(400, f'Invalid arguments for action "{request.action}": {exc}.')
         options = method.action_options
         group = self.get_group_name() if options.mode == "broadcast" else None
-        result = await method(**request.payload)
+        result = await method(**arguments)
         if not (isinstance(result, tuple) and len(result) == 2):
             raise TypeError(
                 f"{type(self).__qualname__}.{method_name}() returned {result!r}; an action "
