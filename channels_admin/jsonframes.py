@@ -32,17 +32,19 @@ def loads(text, max_depth=MAX_JSON_DEPTH):
 
 
 def depth_exceeds(value, max_depth):
-    """Whether ``value`` nests lists and dicts more than ``max_depth`` levels (no recursion)."""
-    pending = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > max_depth:
-            return True
-        pending.extend((child, depth + 1) for child in children)
-    return False
+    """Whether decoded JSON ``value`` nests arrays and objects more than ``max_depth`` deep.
+
+    Level by level, without recursion; one Python step per value.
+    """
+    level = [value]
+    for _ in range(max_depth):
+        below = []
+        for item in level:
+            if type(item) is list:
+                below += item
+            elif type(item) is dict:
+                below += item.values()
+        if not below:
+            return False
+        level = below
+    return any(type(item) in (list, dict) for item in level)
