@@ -155,18 +155,20 @@ def keywords_for(method, positional, payload):
     arguments (and ``self``), so that no client key can clash with a parameter."""
     if not payload:
         return payload
-    parameters = list(inspect.signature(method).parameters.values())
-    leading = parameters[:positional]
-    if inspect.ismethod(method):
-        leading += list(inspect.signature(method.__func__).parameters.values())[:1]
-    taken = {
-        parameter.name for parameter in leading if parameter.kind is not parameter.POSITIONAL_ONLY
-    }
-    if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters):
+    function = getattr(method, "__func__", method)
+    taken, takes_any, named = keyword_parameters(function, positional + inspect.ismethod(method))
+    if takes_any:
         return {key: value for key, value in payload.items() if key not in taken}
-    named = {
-        parameter.name
-        for parameter in parameters[positional:]
-        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
-    }
     return {key: value for key, value in payload.items() if key in named}
+
+
+@functools.lru_cache(maxsize=256)
+def keyword_parameters(function, leading):
+    """For ``function`` called with ``leading`` positional arguments: the names those fill,
+    whether it takes ``**kwargs``, and the names it still takes by keyword."""
+    parameters = list(inspect.signature(function).parameters.values())
+    taken = {p.name for p in parameters[:leading] if p.kind is not p.POSITIONAL_ONLY}
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    keyword_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    named = {p.name for p in parameters[leading:] if p.kind in keyword_kinds}
+    return frozenset(taken), takes_any, frozenset(named)
