@@ -31,6 +31,8 @@ DEFAULTS = {
     "REDIS_URL": None,
     "REDIS_PREFIX": "channels_admin",
     "HEARTBEAT": 5,
+    # Dotted path of the function that turns an action's exception into a reply (or re-raises).
+    "EXCEPTION_HANDLER": "channels_admin.actions.exceptions.default_exception_handler",
 }
 
 REDACTED = "[redacted]"
@@ -59,6 +61,15 @@ def _positive_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
+def _importable_callable(value):
+    from django.utils.module_loading import import_string
+
+    try:
+        return _dotted_path(value) and callable(import_string(value))
+    except Exception:  # ImportError, or whatever the module raises on import
+        return False
+
+
 #: For each key, a test of the value and what the check says when it fails.
 VALIDATORS = {
     "ENABLED": (lambda value: isinstance(value, bool), "must be True or False"),
@@ -79,6 +90,11 @@ VALIDATORS = {
     "REDIS_URL": (_redis_url, "must be a redis://, rediss:// or unix:// URL, or None"),
     "REDIS_PREFIX": (lambda value: isinstance(value, str) and value != "", "must be a name"),
     "HEARTBEAT": (_positive_number, "must be a number of seconds above 0"),
+    "EXCEPTION_HANDLER": (
+        _importable_callable,
+        "must be the dotted path of a function (exc, context), e.g. "
+        "'channels_admin.actions.exceptions.debug_exception_handler'",
+    ),
 }
 
 _cache = None
