@@ -154,6 +154,12 @@ class RedisRegistry(Registry):
                 "Cannot order connections by %r; use one of %s." % (order, ", ".join(ORDER_FIELDS))
             )
 
+        filtered = type or path or consumer or group or state or user
+        if live is True and field == "started" and not filtered:
+            return await self.read(
+                lambda client: self.newest(client, server, order == "started", offset, limit)
+            )
+
         async def reader(client):
             entries = await self.entries(client, live, server)
             tests = []
@@ -180,6 +186,40 @@ class RedisRegistry(Registry):
             return {"total": len(entries), "connections": await self.records(client, page)}
 
         return await self.read(reader)
+
+    async def newest(self, client, server, oldest_first, offset, limit):
+        """The default list (live, unfiltered, by start time) from each alive server's
+        sorted set: ``offset + limit`` ids per server, merged, then that page's records
+        only."""
+        keys = self.keys
+        servers = await self.alive(client, server)
+        pipe = client.pipeline(transaction=False)
+        for alive in servers:
+            pipe.zcard(keys.started(alive))
+            pipe.zrange(
+                keys.started(alive), 0, offset + limit - 1, desc=not oldest_first, withscores=True
+            )
+        found = await pipe.execute() if servers else []
+        firsts = [
+            (started, id.decode(), alive)
+            for alive, ranked in zip(servers, found[1::2], strict=True)
+            for id, started in ranked
+        ]
+        firsts.sort(reverse=not oldest_first)
+        page = firsts[offset : offset + limit]
+        pipe = client.pipeline(transaction=False)
+        for _, id, alive in page:
+            pipe.hget(keys.index(alive), id)
+            pipe.hget(keys.records(alive), id)
+        found_records = await pipe.execute() if page else []
+        return {
+            "total": sum(found[::2]),
+            "connections": [
+                merged(record, index)
+                for index, record in zip(found_records[::2], found_records[1::2], strict=True)
+                if record is not None  # closed since the ids were read
+            ],
+        }
 
     async def entries(self, client, live, server=None):
         """Index entries: live ones of the alive servers (``live=True``), closed ones
@@ -230,20 +270,29 @@ class RedisRegistry(Registry):
 
     async def summary(self):
         async def reader(client):
-            by_type, by_consumer, by_state, outcomes = {}, {}, {}, {}
-            entries = await self.entries(client, True)
-            for entry in entries:
-                _count(by_type, entry[AT["type"]])
-                _count(by_consumer, entry[AT["consumer"]] or "-")
-                _count(by_state, entry[AT["state"]])
+            live, by_type, by_consumer, by_state, outcomes = 0, {}, {}, {}, {}
             pipe = client.pipeline(transaction=False)
             pipe.zcard(self.keys.closed_order)
             pipe.lrange(self.keys.outcomes, 0, -1)
-            closed, recent = await pipe.execute()
+            for server in await self.alive(client):
+                pipe.get(self.keys.counts(server))
+            closed, recent, *published = await pipe.execute()
+            for raw in published:  # each alive server's counts, as of its last write
+                if raw is None:
+                    continue
+                counts = json.loads(raw)
+                live += counts["live"]
+                for name, summed in (
+                    ("by_type", by_type),
+                    ("by_consumer", by_consumer),
+                    ("by_state", by_state),
+                ):
+                    for key, count in counts[name].items():
+                        summed[key] = summed.get(key, 0) + count
             for outcome in recent:
                 _count(outcomes, outcome.decode())
             return {
-                "live": len(entries),
+                "live": live,
                 "closed": closed,
                 "by_type": by_type,
                 "by_consumer": by_consumer,

@@ -8,6 +8,9 @@ Keys, under ``REDIS_PREFIX`` (``P``):
 - ``P:server:<id>:index`` / ``:records`` / ``:channels``: that server's live connections, as
   an index entry (what lists filter and sort on) and a full record (what one connection's
   page shows) by connection id, and connection ids by channel name;
+- ``P:server:<id>:started``: sorted set of that server's live connection ids by start time
+  (the default connections page), and ``P:server:<id>:counts``: JSON of its live counts
+  (``live``, ``by_type``, ``by_consumer``, ``by_state``; the overview);
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
   server, the same two hashes and a sorted set by end time that bounds them;
 - ``P:decisions`` and ``P:decisions:outcomes``: recent decisions (JSON) and their outcomes
@@ -15,6 +18,7 @@ Keys, under ``REDIS_PREFIX`` (``P``):
 """
 
 import json
+from collections import Counter
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio
@@ -64,6 +68,22 @@ class Keys:
     def channels(self, server):
         return "%s:server:%s:channels" % (self.prefix, server)
 
+    def started(self, server):
+        return "%s:server:%s:started" % (self.prefix, server)
+
+    def counts(self, server):
+        return "%s:server:%s:counts" % (self.prefix, server)
+
+    def live(self, server):
+        """Every key of one server's live connections."""
+        return (
+            self.index(server),
+            self.records(server),
+            self.channels(server),
+            self.started(server),
+            self.counts(server),
+        )
+
     def reaping(self, server, last_seen):
         return "%s:reaping:%s:%r" % (self.prefix, server, last_seen)
 
@@ -104,6 +124,18 @@ def index_entry(record, server):
         if entry[position] is not None:
             entry[position] = round(entry[position], 3)
     return entry
+
+
+def live_counts(records):
+    """The overview's counts of live ``records``: ``{"live", "by_type", "by_consumer",
+    "by_state"}``."""
+    records = list(records)
+    return {
+        "live": len(records),
+        "by_type": Counter(record.type for record in records),
+        "by_consumer": Counter(record.consumer or "-" for record in records),
+        "by_state": Counter(record.state for record in records),
+    }
 
 
 def entry_fields(entry):
