@@ -200,6 +200,11 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry):
             r.id for r in records if made[r.id][0] == "b"
         ]
         assert {c["server"] for c in newest["connections"]} <= set(alive)
+        for field, value in (("state", "connecting"), ("type", "http"), ("state", "accepted")):
+            chosen = [r.id for r in records if getattr(r, field) == value]
+            found = await reader.connections(**{field: value}, limit=4)
+            assert found["total"] == len(chosen)
+            assert [c["id"] for c in found["connections"]] == chosen[:4]
 
     await eventually(reader.summary, lambda s: s["live"] == 30)
     await check(names)
@@ -208,6 +213,12 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry):
     gone.state, gone.ended = "closed", time.time()
     await registries[name].closed(gone)
     await eventually(reader.summary, lambda s: s["live"] == 29)
+    await check(names)
+
+    name, accepted = next(made[r.id] for r in expected(names) if r.state == "connecting")
+    accepted.state = "accepted"
+    await registries[name].changed(accepted)
+    await eventually(reader.summary, lambda s: s["by_state"]["connecting"] == 5)
     await check(names)
 
     await registries["c"].stop()  # no more heartbeats, as after SIGKILL

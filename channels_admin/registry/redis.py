@@ -18,6 +18,7 @@ from channels_admin.conf import app_settings
 from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable
 from channels_admin.registry.redis_store import (
     AT,
+    SUBSETS,
     Keys,
     connect,
     entry_fields,
@@ -154,10 +155,17 @@ class RedisRegistry(Registry):
                 "Cannot order connections by %r; use one of %s." % (order, ", ".join(ORDER_FIELDS))
             )
 
-        filtered = type or path or consumer or group or state or user
-        if live is True and field == "started" and not filtered:
+        subset = subset_of(type, state)
+        if (
+            live is True
+            and field == "started"
+            and subset
+            and not (path or consumer or group or user)
+        ):
             return await self.read(
-                lambda client: self.newest(client, server, order == "started", offset, limit)
+                lambda client: self.newest(
+                    client, server, subset, order == "started", offset, limit
+                )
             )
 
         async def reader(client):
@@ -187,18 +195,17 @@ class RedisRegistry(Registry):
 
         return await self.read(reader)
 
-    async def newest(self, client, server, oldest_first, offset, limit):
-        """The default list (live, unfiltered, by start time) from each alive server's
-        sorted set: ``offset + limit`` ids per server, merged, then that page's records
-        only."""
+    async def newest(self, client, server, subset, oldest_first, offset, limit):
+        """A live list by start time from each alive server's sorted set (``subset``: see
+        :func:`subset_of`): ``offset + limit`` ids per server, merged, then that page's
+        records only."""
         keys = self.keys
         servers = await self.alive(client, server)
         pipe = client.pipeline(transaction=False)
         for alive in servers:
-            pipe.zcard(keys.started(alive))
-            pipe.zrange(
-                keys.started(alive), 0, offset + limit - 1, desc=not oldest_first, withscores=True
-            )
+            key = keys.started(alive, *subset)
+            pipe.zcard(key)
+            pipe.zrange(key, 0, offset + limit - 1, desc=not oldest_first, withscores=True)
         found = await pipe.execute() if servers else []
         firsts = [
             (started, id.decode(), alive)
@@ -341,6 +348,17 @@ def default_url():
             'CHANNEL_LAYERS["default"] is not a channels_redis layer to take it from.'
         )
     return url
+
+
+def subset_of(type, state):
+    """``(field, value)`` of the sorted sets that answer a live list filtered on ``type`` or
+    ``state`` (``(None, None)`` unfiltered), or None when the filter needs the index."""
+    if type and state:
+        return None
+    field, value = ("type", type) if type else ("state", state) if state else (None, None)
+    if field is not None and value not in SUBSETS[field]:
+        return None
+    return field, value
 
 
 def merged(record, index):

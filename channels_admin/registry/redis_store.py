@@ -9,8 +9,10 @@ Keys, under ``REDIS_PREFIX`` (``P``):
   an index entry (what lists filter and sort on) and a full record (what one connection's
   page shows) by connection id, and connection ids by channel name;
 - ``P:server:<id>:started``: sorted set of that server's live connection ids by start time
-  (the default connections page), and ``P:server:<id>:counts``: JSON of its live counts
-  (``live``, ``by_type``, ``by_consumer``, ``by_state``; the overview);
+  (the default connections page), ``P:server:<id>:started:state:<state>`` and
+  ``:started:type:<type>`` the same for each live state and scope type (a list filtered on
+  one of them), and ``P:server:<id>:counts``: JSON of its live counts (``live``,
+  ``by_type``, ``by_consumer``, ``by_state``; the overview);
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
   server, the same two hashes and a sorted set by end time that bounds them;
 - ``P:decisions`` and ``P:decisions:outcomes``: recent decisions (JSON) and their outcomes
@@ -25,6 +27,12 @@ import redis.asyncio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from channels_admin.conf import SCOPE_TYPES
+from channels_admin.registry.base import LIVE_STATES
+
+#: Subsets of a server's live connections kept as sorted sets of their own (field -> values),
+#: so that a list filtered on one of them reads a page, not the whole index.
+SUBSETS = {"state": LIVE_STATES, "type": SCOPE_TYPES}
 #: Fields of a record kept in the index: what the connections list filters, sorts and counts.
 INDEX_FIELDS = (
     "id",
@@ -68,8 +76,11 @@ class Keys:
     def channels(self, server):
         return "%s:server:%s:channels" % (self.prefix, server)
 
-    def started(self, server):
-        return "%s:server:%s:started" % (self.prefix, server)
+    def started(self, server, field=None, value=None):
+        """The sorted set of a server's live connections by start time; with ``field``
+        (one of :data:`SUBSETS`) and ``value``, of those whose ``field`` is ``value``."""
+        key = "%s:server:%s:started" % (self.prefix, server)
+        return key if field is None else "%s:%s:%s" % (key, field, value)
 
     def counts(self, server):
         return "%s:server:%s:counts" % (self.prefix, server)
@@ -80,8 +91,15 @@ class Keys:
             self.index(server),
             self.records(server),
             self.channels(server),
-            self.started(server),
             self.counts(server),
+            *self.every_started(server),
+        )
+
+    def every_started(self, server):
+        """Every sorted set of a server's live connections by start time."""
+        return (
+            self.started(server),
+            *(self.started(server, f, value) for f, values in SUBSETS.items() for value in values),
         )
 
     def reaping(self, server, last_seen):

@@ -15,6 +15,7 @@ import time
 
 from channels_admin.registry.redis_store import (
     ENTRY_FIELDS,
+    SUBSETS,
     Keys,
     connect,
     dumps,
@@ -176,7 +177,8 @@ class Writer:
                 ids = list(closed)
                 pipe.hdel(keys.index(server), *ids)
                 pipe.hdel(keys.records(server), *ids)
-                pipe.zrem(keys.started(server), *ids)
+                for key in keys.every_started(server):
+                    pipe.zrem(key, *ids)
                 channels = [r.channel_name for r in closed.values() if r.channel_name]
                 if channels:
                     pipe.hdel(keys.channels(server), *channels)
@@ -298,6 +300,14 @@ def write_live(pipe, keys, server, records, serialized=None):
         mapping={r.id: dumps(as_dict(r, serialized)) for r in records},
     )
     pipe.zadd(keys.started(server), {r.id: r.started for r in records})
+    for field, values in SUBSETS.items():
+        for value in values:
+            inside = {r.id: r.started for r in records if getattr(r, field) == value}
+            if inside:
+                pipe.zadd(keys.started(server, field, value), inside)
+            if field == "state" and len(inside) < len(records):  # a type never changes
+                outside = [r.id for r in records if r.id not in inside]
+                pipe.zrem(keys.started(server, field, value), *outside)
     channels = {r.channel_name: r.id for r in records if r.channel_name}
     if channels:
         pipe.hset(keys.channels(server), mapping=channels)
