@@ -286,7 +286,12 @@ async def fill(url, size):
         indexed = {**entry, **fields}
         pipe.hset(keys.index(server), fields["id"], dumps([indexed[n] for n in ENTRY_FIELDS]))
         pipe.hset(keys.records(server), fields["id"], dumps({**full, **fields}))
-        pipe.zadd(keys.started(server), {fields["id"]: fields["started"]})
+        for key in (
+            keys.started(server),
+            keys.started(server, "state", record.state),
+            keys.started(server, "type", record.type),
+        ):
+            pipe.zadd(key, {fields["id"]: fields["started"]})
         if len(pipe) >= 2000:
             await pipe.execute()
     await pipe.execute()
