@@ -25,6 +25,16 @@ DEFAULTS = {
     "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
     # Query-string keys containing any of these words have their values replaced.
     "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
+    # Activity over time: seconds per bucket, and how many seconds of buckets are kept.
+    "ACTIVITY_BUCKET": 10,
+    "ACTIVITY_WINDOW": 3600,
+    # Keep each connection's recent frames: None (when DEBUG), True or False; how many, and
+    # how many characters of each.
+    "RECORD_EVENTS": None,
+    "MAX_EVENTS": 50,
+    "EVENT_PREVIEW": 200,
+    # Register channels_admin.metrics.ChannelsAdminCollector with prometheus_client at startup.
+    "PROMETHEUS": False,
 }
 
 REDACTED = "[redacted]"
@@ -60,6 +70,15 @@ VALIDATORS = {
     ),
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
+    "ACTIVITY_BUCKET": (_positive_int, "must be a positive integer (seconds)"),
+    "ACTIVITY_WINDOW": (_positive_int, "must be a positive integer (seconds)"),
+    "RECORD_EVENTS": (
+        lambda value: value is None or isinstance(value, bool),
+        "must be None (on when DEBUG), True or False",
+    ),
+    "MAX_EVENTS": (_positive_int, "must be a positive integer"),
+    "EVENT_PREVIEW": (_positive_int, "must be a positive integer (characters)"),
+    "PROMETHEUS": (lambda value: isinstance(value, bool), "must be True or False"),
 }
 
 _cache = None

@@ -93,6 +93,21 @@ class Registry:
         (how the groups page maps layer members to connections)."""
         raise NotImplementedError
 
+    async def activity(self, *, consumer=None, server=None):
+        """``{"bucket": seconds, "series": [{"t": bucket start, "connects", "disconnects",
+        "refused", "misses", "errors", "messages_in", "messages_out", "bytes_in",
+        "bytes_out", "live"}, ...]}``, oldest first, over ``ACTIVITY_WINDOW``: what the
+        connections of the consumers whose path contains ``consumer`` did, on ``server``
+        only when given (a backend that knows servers), else on every server summed."""
+        raise NotImplementedError
+
+    async def metrics(self):
+        """What :class:`channels_admin.metrics.ChannelsAdminCollector` exports:
+        ``{"live": [{"type", "consumer", "server", "count"}, ...], "totals": {field: n}}``,
+        ``totals`` being running totals since each server started (the activity fields and
+        ``hits``, ``stopped``), summed over the servers."""
+        raise NotImplementedError
+
     async def clear(self):
         """Forget everything (tests, and a "reset" button)."""
         raise NotImplementedError
