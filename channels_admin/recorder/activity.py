@@ -62,13 +62,13 @@ class Activity:
     """This process's tallies, one per consumer (``None``: routing found none), and the
     marks that cut their totals into buckets."""
 
-    def __init__(self, bucket, window):
+    def __init__(self, bucket, window, now=None):
         self.bucket = bucket
         self.marks = deque(maxlen=max(1, window // bucket) + 1)
         self.tallies = {}
         self.lock = threading.Lock()
         self.start = self.edge = 0
-        self.roll(time.time())
+        self.roll(time.time() if now is None else now)
 
     def tally(self, consumer):
         """The tally of ``consumer`` (created on its first connection)."""
