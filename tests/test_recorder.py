@@ -289,6 +289,7 @@ RECORD_FIELDS = [
     "messages_out",
     "bytes_in",
     "bytes_out",
+    "events",
 ]
 DECISION_FIELDS = [
     "connection",
