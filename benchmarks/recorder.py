@@ -178,7 +178,7 @@ async def memory_per_connection(app_name, frames=0):
         await communicator.connect()
         for _ in range(frames):
             await communicator.send_to(text_data=frame)
-            await communicator.receive_from()
+            await communicator.receive_from(timeout=30)  # tracemalloc slows everything
         communicators.append(communicator)
     gc.collect()
     used = tracemalloc.get_traced_memory()[0] - before

@@ -8,6 +8,8 @@ they sit in. The same numbers are in a table beside them for those who do not se
 
 from datetime import UTC, datetime
 
+from channels_admin.conf import app_settings
+
 WIDTH, HEIGHT = 600, 120
 TABLE_ROWS = 30
 
@@ -33,8 +35,12 @@ CHARTS = (
 
 
 def charts(activity):
-    """The charts of an ``activity`` dict, ready for ``activity_charts.html``."""
+    """The charts of an ``activity`` dict, ready for ``activity_charts.html``: the window's
+    whole width, its latest bucket at the right edge (a young process fills from the right)."""
     series, bucket = activity["series"], activity["bucket"]
+    slots = max(2, app_settings()["ACTIVITY_WINDOW"] // bucket)
+    first = series[-1]["t"] - (slots - 1) * bucket if series else 0
+    positions = [(point["t"] - first) / bucket / (slots - 1) for point in series]
     drawn = []
     for name, title, unit, keys, per_second in CHARTS:
         scale = 1 / bucket if per_second else 1
@@ -50,7 +56,7 @@ def charts(activity):
                     {
                         "key": key,
                         "label": label,
-                        "points": _points(values, top),
+                        "points": _points(positions, values, top),
                         "last": _number(values[-1] if values else 0),
                     }
                     for key, label, values in lines
@@ -68,16 +74,13 @@ def charts(activity):
     }
 
 
-def _points(values, top):
-    """The polyline's ``x,y`` pairs: oldest at the left, ``top`` at the upper edge."""
-    if not values:
-        return ""
-    if len(values) == 1:
-        values = values * 2
-    step = WIDTH / (len(values) - 1)
+def _points(positions, values, top):
+    """The polyline's ``x,y`` pairs (``positions`` from 0, the window's start, to 1, now),
+    ``top`` at the upper edge."""
     top = top or 1
     return " ".join(
-        "%.1f,%.1f" % (i * step, HEIGHT - value / top * HEIGHT) for i, value in enumerate(values)
+        "%.1f,%.1f" % (x * WIDTH, HEIGHT - value / top * HEIGHT)
+        for x, value in zip(positions, values, strict=True)
     )
 
 
