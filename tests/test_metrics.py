@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from channels_admin import apps as channels_admin_apps
 from channels_admin.metrics import ChannelsAdminCollector
 from channels_admin.recorder import activity as activity_module
+from channels_admin.registry.base import Registry
 from tests import dashboard_support
 
 registry = dashboard_support.registry
@@ -107,3 +108,13 @@ def test_the_prometheus_setting_registers_the_collector_on_the_default_registry(
         if channels_admin_apps._collector is not None:
             REGISTRY.unregister(channels_admin_apps._collector)
             channels_admin_apps._collector = None
+
+
+async def test_a_backend_without_its_own_metrics_gets_them_from_its_connections(
+    fresh_counters, sockets
+):
+    await sockets.connect("/ws/chat/lobby/")
+    await sockets.connect("/ws/number/42/page/3/")
+    memory = sockets.registry
+    assert await Registry.metrics(memory) == await memory.metrics()
+    assert await Registry.activity(memory) == await memory.activity()

@@ -119,6 +119,14 @@ class Activity:
             for consumer, tally in tallies
         }
 
+    def sum_totals(self):
+        """``{field: total since start}`` over every consumer."""
+        summed = dict.fromkeys(COUNTED, 0)
+        for totals in self.totals().values():
+            for field, value in totals.items():
+                summed[field] += value
+        return summed
+
 
 def _sum(totals, consumer, width):
     rows = [

@@ -3,8 +3,8 @@
 from collections import OrderedDict, deque
 
 from channels_admin.conf import app_settings
-from channels_admin.recorder.activity import COUNTED, get_activity
-from channels_admin.registry.base import ORDER_FIELDS, Registry
+from channels_admin.recorder.activity import get_activity
+from channels_admin.registry.base import ORDER_FIELDS, Registry, live_rows
 
 
 class MemoryRegistry(Registry):
@@ -121,27 +121,11 @@ class MemoryRegistry(Registry):
         by_channel = self.by_channel
         return {name: by_channel[name] for name in channel_names if name in by_channel}
 
-    async def activity(self, *, consumer=None, server=None):
-        # One process, one server: ``server`` names this one or a server this registry
-        # cannot see, and it cannot tell which, so it filters nothing.
-        activity = get_activity()
-        return {"bucket": activity.bucket, "series": activity.series(consumer=consumer)}
-
     async def metrics(self):
         live = {}
         for record in list(self.live.values()):  # a scrape may run in another thread
-            _count(live, (record.type, record.consumer or "-"))
-        totals = dict.fromkeys(COUNTED, 0)
-        for tally in get_activity().totals().values():
-            for field, value in tally.items():
-                totals[field] += value
-        return {
-            "live": [
-                {"type": kind, "consumer": consumer, "server": "", "count": count}
-                for (kind, consumer), count in sorted(live.items())
-            ],
-            "totals": totals,
-        }
+            _count(live, (record.type, record.consumer or "-", ""))
+        return {"live": live_rows(live), "totals": get_activity().sum_totals()}
 
     async def clear(self):
         self.live.clear()
