@@ -164,7 +164,7 @@ async def memory_per_connection(app_name, frames=0):
     from channels_admin.conf import app_settings
 
     app = getattr(recorder_app, app_name)
-    frame = "y" * app_settings()["EVENT_PREVIEW"]
+    length = app_settings()["EVENT_PREVIEW"]
     warm = WebsocketCommunicator(app, "/echo/warm/", headers=CLIENT_HEADERS)
     await warm.connect()
     await warm.disconnect()
@@ -176,8 +176,8 @@ async def memory_per_connection(app_name, frames=0):
         communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=CLIENT_HEADERS)
         communicator.scope["client"] = ["127.0.0.1", 40000 + number % 20000]
         await communicator.connect()
-        for _ in range(frames):
-            await communicator.send_to(text_data=frame)
+        for sent in range(frames):  # each frame a new string, as from a network
+            await communicator.send_to(text_data=str(sent).ljust(length, "y"))
             await communicator.receive_from(timeout=30)  # tracemalloc slows everything
         communicators.append(communicator)
     gc.collect()
