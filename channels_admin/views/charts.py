@@ -8,8 +8,6 @@ they sit in. The same numbers are in a table beside them for those who do not se
 
 from datetime import UTC, datetime
 
-from channels_admin.conf import app_settings
-
 WIDTH, HEIGHT = 600, 120
 TABLE_ROWS = 30
 
@@ -34,13 +32,13 @@ CHARTS = (
 )
 
 
-def charts(activity):
-    """The charts of an ``activity`` dict, ready for ``activity_charts.html``: the window's
-    whole width, its latest bucket at the right edge (a young process fills from the right)."""
+def charts(activity, table=True):
+    """The charts of an ``activity`` dict, ready for ``activity_charts.html``: each bucket a
+    step as wide as its time, the oldest bucket at the left edge, the latest at the right."""
     series, bucket = activity["series"], activity["bucket"]
-    slots = max(2, app_settings()["ACTIVITY_WINDOW"] // bucket)
-    first = series[-1]["t"] - (slots - 1) * bucket if series else 0
-    positions = [(point["t"] - first) / bucket / (slots - 1) for point in series]
+    start = series[0]["t"] if series else 0
+    span = (series[-1]["t"] + bucket - start) if series else bucket
+    positions = [((p["t"] - start) / span, (p["t"] + bucket - start) / span) for p in series]
     drawn = []
     for name, title, unit, keys, per_second in CHARTS:
         scale = 1 / bucket if per_second else 1
@@ -70,17 +68,20 @@ def charts(activity):
         "bucket": bucket,
         "since": _time(series[0]["t"]) if series else None,
         "until": _time(series[-1]["t"] + bucket) if series else None,
-        "rows": [{**point, "at": _time(point["t"])} for point in series[-TABLE_ROWS:][::-1]],
+        "rows": [{**point, "at": _time(point["t"])} for point in series[-TABLE_ROWS:][::-1]]
+        if table
+        else None,
     }
 
 
 def _points(positions, values, top):
-    """The polyline's ``x,y`` pairs (``positions`` from 0, the window's start, to 1, now),
-    ``top`` at the upper edge."""
+    """The polyline's ``x,y`` pairs: a step from each bucket's start to its end (``positions``
+    run from 0 to 1), ``top`` at the upper edge."""
     top = top or 1
     return " ".join(
-        "%.1f,%.1f" % (x * WIDTH, HEIGHT - value / top * HEIGHT)
-        for x, value in zip(positions, values, strict=True)
+        "%.1f,%.1f %.1f,%.1f" % (left * WIDTH, y, right * WIDTH, y)
+        for (left, right), value in zip(positions, values, strict=True)
+        for y in (HEIGHT - value / top * HEIGHT,)
     )
 
 

@@ -125,7 +125,7 @@ class Dashboard:
             "outcomes": [(outcome, summary["outcomes"].get(outcome, 0)) for outcome in OUTCOMES],
             "problems": [decision_row(decision) for decision in problems],
             "display_tree": display_tree(tree) if tree else None,
-            "chart": charts(activity),
+            "chart": charts(activity, table=False),
         }
         return self.render(request, "overview", "Channels routing", context)
 
