@@ -135,7 +135,7 @@ def _sum(totals, consumer, width):
     return [sum(row[i] for row in rows) for i in range(width)]
 
 
-_CONNECTS, _DISCONNECTS, _REFUSED = (FIELDS.index(name) for name in FIELDS[:3])
+_CONNECTS, _DISCONNECTS, _REFUSED = map(FIELDS.index, ("connects", "disconnects", "refused"))
 
 
 def _point(t, before, after):
