@@ -13,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from demo.asgi import application
 from django.test import override_settings
 
+from channels_admin.checks import check_settings
 from channels_admin.recorder.activity import FIELDS, Activity
 from tests import dashboard_support
 from tests.dashboard_support import DASHBOARD, HEADERS
@@ -196,3 +197,22 @@ async def test_a_consumer_that_fails_after_accepting_counts_as_an_error(one_seco
     assert totals["connects"] == 1 and totals["disconnects"] == 1
     assert totals["errors"] == 1 and totals["misses"] == 0
     assert data["series"][-1]["live"] == 0
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("ACTIVITY_BUCKET", 0),
+        ("ACTIVITY_WINDOW", "1h"),
+        ("RECORD_EVENTS", 1),
+        ("MAX_EVENTS", -5),
+        ("EVENT_PREVIEW", 2.5),
+        ("PROMETHEUS", "yes"),
+    ],
+)
+def test_a_bad_activity_or_frames_setting_is_named_at_startup(key, value):
+    with override_settings(CHANNELS_ADMIN={key: value}):
+        errors = [(error.id, error.msg) for error in check_settings()]
+    assert len(errors) == 1
+    assert errors[0][0] == "channels_admin.E003"
+    assert "CHANNELS_ADMIN[%r]" % key in errors[0][1]
