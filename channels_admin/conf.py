@@ -35,6 +35,8 @@ DEFAULTS = {
     "EVENT_PREVIEW": 200,
     # Register channels_admin.metrics.ChannelsAdminCollector with prometheus_client at startup.
     "PROMETHEUS": False,
+    # Dotted path of the function that turns an action's exception into a reply (or re-raises).
+    "EXCEPTION_HANDLER": "channels_admin.actions.exceptions.default_exception_handler",
 }
 
 REDACTED = "[redacted]"
@@ -51,6 +53,15 @@ def _strings(value):
 
 def _dotted_path(value):
     return isinstance(value, str) and "." in value
+
+
+def _importable_callable(value):
+    from django.utils.module_loading import import_string
+
+    try:
+        return _dotted_path(value) and callable(import_string(value))
+    except Exception:  # ImportError, or whatever the module raises on import
+        return False
 
 
 #: For each key, a test of the value and what the check says when it fails.
@@ -79,6 +90,11 @@ VALIDATORS = {
     "MAX_EVENTS": (_positive_int, "must be a positive integer"),
     "EVENT_PREVIEW": (_positive_int, "must be a positive integer (characters)"),
     "PROMETHEUS": (lambda value: isinstance(value, bool), "must be True or False"),
+    "EXCEPTION_HANDLER": (
+        _importable_callable,
+        "must be the dotted path of a function (exc, context), e.g. "
+        "'channels_admin.actions.exceptions.debug_exception_handler'",
+    ),
 }
 
 _cache = None
