@@ -290,6 +290,7 @@ RECORD_FIELDS = [
     "messages_out",
     "bytes_in",
     "bytes_out",
+    "events",
 ]
 DECISION_FIELDS = [
     "connection",

@@ -26,6 +26,7 @@ from channels_admin.introspection import describe, explain
 from channels_admin.registry import close_connection, get_registry, valid_close_code
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES, RegistryUnavailable
 from channels_admin.routing import get_default_application
+from channels_admin.views.charts import charts
 from channels_admin.views.tree import display_tree, draw_path
 
 logger = logging.getLogger("channels_admin.dashboard")
@@ -36,7 +37,8 @@ PROBLEMS = ("miss", "error")  # the decisions the overview shows as problems
 PROBLEMS_SHOWN = 10
 SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = "channels_admin.close_connection"
-PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers")
+EVENTS_PERMISSION = "channels_admin.view_events"
+PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers", "activity")
 
 #: The connections page's ``state`` filter: (value, label, registry arguments).
 STATES = (
@@ -84,6 +86,9 @@ class Dashboard:
             ),
             path("channels-routing/resolve/", view(self.resolve), name="channels_admin_resolve"),
             path("channels-routing/servers/", view(self.servers), name="channels_admin_servers"),
+            path(
+                "channels-routing/activity/", view(self.activity), name="channels_admin_activity"
+            ),
         ]
 
     # Pages.
@@ -96,9 +101,10 @@ class Dashboard:
             problems = await registry.decisions(outcome=PROBLEMS, limit=PROBLEMS_SHOWN)
             groups = await read_layer(group_counts, {"total": 0, "members": 0})
             servers = await registry.servers()
-            return summary, problems["decisions"], groups, servers
+            activity = await registry.activity()
+            return summary, problems["decisions"], groups, servers, activity
 
-        summary, problems, groups, servers = async_to_sync(fetch)()
+        summary, problems, groups, servers, activity = async_to_sync(fetch)()
         tree, tree_error = router_tree()
         data = {
             "live": {
@@ -117,6 +123,7 @@ class Dashboard:
             "problems": problems,
             "tree": tree,
             "tree_error": tree_error,
+            "activity": activity,
         }
         if wants_json(request):
             return JsonResponse(data)
@@ -127,6 +134,7 @@ class Dashboard:
             "outcomes": [(outcome, summary["outcomes"].get(outcome, 0)) for outcome in OUTCOMES],
             "problems": [decision_row(decision) for decision in problems],
             "display_tree": display_tree(tree) if tree else None,
+            "chart": charts(activity, table=False),
         }
         return self.render(request, "overview", "Channels routing", context)
 
@@ -151,6 +159,7 @@ class Dashboard:
         if wants_json(request):
             for record in found["connections"]:
                 record.pop("trace", None)  # on the connection's own page
+                record.pop("events", None)
             return JsonResponse(
                 {**found, "page": page, "pages": pages, "page_size": PAGE_SIZE, "order": order}
             )
@@ -174,10 +183,14 @@ class Dashboard:
             if wants_json(request):
                 return JsonResponse({"error": message}, status=404)
             raise Http404(message)
+        record = with_events_for(request.user, record)
         if wants_json(request):
             return JsonResponse({"connection": record})
+        row = connection_row(record, time.time())
+        if record["events"]:
+            row["events"] = [{**event, "at": timestamp(event["time"])} for event in row["events"]]
         context = {
-            "record": connection_row(record, time.time()),
+            "record": row,
             "can_close": request.user.has_perm(CLOSE_PERMISSION),
             "closable": record["state"] in ("connecting", "accepted")
             and record["type"] == "websocket"
@@ -312,6 +325,15 @@ class Dashboard:
         ]
         context = {"rows": rows, "total": len(rows)}
         return self.render(request, "servers", "Servers", context)
+    def activity(self, request):
+        filters = {name: request.GET.get(name, "").strip() for name in ("consumer", "server")}
+        activity = async_to_sync(get_registry().activity)(
+            consumer=filters["consumer"] or None, server=filters["server"] or None
+        )
+        if wants_json(request):
+            return JsonResponse({"activity": activity})
+        context = {"filters": filters, "chart": charts(activity)}
+        return self.render(request, "activity", "Activity", context)
 
     # Helpers.
 
@@ -353,6 +375,19 @@ class Dashboard:
         response = render(request, template, context)
         patch_vary_headers(response, ("HX-Target",))
         return response
+
+
+def with_events_for(user, record):
+    """``record`` with its frames log only for users allowed to read frames (they are user
+    data); others learn that a log exists and how long it is (``events_count``)."""
+    events = record.get("events")
+    hidden = events is not None and not user.has_perm(EVENTS_PERMISSION)
+    return {
+        **record,
+        "events": None if hidden else events,
+        "events_count": None if events is None else len(events),
+        "events_hidden": hidden,
+    }
 
 
 def wants_json(request):
