@@ -21,10 +21,28 @@ DEFAULTS = {
     "RECORD_TYPES": ["websocket", "http", "channel"],
     # Path prefixes never recorded (static files, the dashboard's own polling).
     "IGNORE_PATHS": ["/static/", "/admin/channels-routing/"],
-    # Header names whose values are replaced by REDACTED (case-insensitive).
+    # Header names and query-string keys (percent-decoded) containing any of these words have
+    # their values replaced by REDACTED (case-insensitive); so do Sec-WebSocket-Protocol
+    # entries after one containing a word (see recorder/records.py).
+    "REDACT_WORDS": [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "key",
+        "auth",
+        "jwt",
+        "session",
+        "signature",
+        "sig",
+        "code",
+        "credential",
+    ],
+    # Header names whose values are replaced too, whatever words they contain.
     "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
-    # Query-string keys containing any of these words have their values replaced.
-    "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
+    # More words for query-string keys only.
+    "REDACT_QUERY_KEYS": [],
 }
 
 REDACTED = "[redacted]"
@@ -60,6 +78,7 @@ VALIDATORS = {
     ),
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
+    "REDACT_WORDS": (_strings, "must be a list of words"),
 }
 
 _cache = None
@@ -74,7 +93,11 @@ def app_settings():
         merged = {**DEFAULTS, **getattr(settings, "CHANNELS_ADMIN", {})}
         # Derived once, for the recorder's per-connection work.
         merged["_redact_headers"] = frozenset(name.lower() for name in merged["REDACT_HEADERS"])
-        merged["_redact_query_keys"] = tuple(word.lower() for word in merged["REDACT_QUERY_KEYS"])
+        words = tuple(word.lower() for word in merged["REDACT_WORDS"])
+        merged["_redact_words"] = words
+        merged["_redact_query_keys"] = words + tuple(
+            word.lower() for word in merged["REDACT_QUERY_KEYS"]
+        )
         merged["_ignore_paths"] = tuple(merged["IGNORE_PATHS"])
         _cache = merged
     return _cache

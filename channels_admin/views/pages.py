@@ -5,6 +5,7 @@ in a region (``#live``) that the browser refreshes in place through htmx: such a
 (header ``HX-Target: live``) gets only that region back.
 """
 
+import functools
 import logging
 import math
 import time
@@ -13,7 +14,12 @@ from urllib.parse import quote
 
 from asgiref.sync import async_to_sync
 from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    ImproperlyConfigured,
+    PermissionDenied,
+    SuspiciousOperation,
+)
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -22,7 +28,12 @@ from django.utils.html import format_html, format_html_join
 
 from channels_admin.groups import active_groups, group_counts
 from channels_admin.introspection import describe, explain
-from channels_admin.registry import close_connection, get_registry, valid_close_code
+from channels_admin.registry import (
+    RegistryUnavailable,
+    close_connection,
+    get_registry,
+    valid_close_code,
+)
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES
 from channels_admin.routing import get_default_application
 from channels_admin.views.tree import display_tree, draw_path
@@ -36,6 +47,8 @@ PROBLEMS_SHOWN = 10
 SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = "channels_admin.close_connection"
 PAGES = ("overview", "connections", "groups", "decisions", "resolve")
+#: What Django answers itself with a 4xx: the request's fault, not the dashboard's.
+CLIENT_ERRORS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
 
 #: The connections page's ``state`` filter: (value, label, registry arguments).
 STATES = (
@@ -53,9 +66,12 @@ class Dashboard:
 
     def __init__(self, site):
         self.site = site
+        self.outage = Outage()
 
     def get_urls(self):
-        view = self.site.admin_view
+        def view(page):
+            return self.site.admin_view(self.unavailable_on_failure(page))
+
         return [
             path("channels-routing/", view(self.overview), name="channels_admin_overview"),
             path(
@@ -209,7 +225,9 @@ class Dashboard:
     def groups(self, request):
         name = request.GET.get("name", "").strip()
         page = page_number(request)
-        found = async_to_sync(read_layer)(active_groups, {"groups": []}, name=name or None)
+        found = async_to_sync(read_layer)(
+            active_groups, {"groups": []}, name=name or None, registry=get_registry()
+        )
         total = len(found["groups"])
         pages = page_count(total)
         shown = found["groups"][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -284,6 +302,37 @@ class Dashboard:
         }
         return self.render(request, "resolve", "Route tester", context)
 
+    # Failures.
+
+    def unavailable_on_failure(self, view):
+        """``view``, answering 503 with the error instead of a 500 when what it reads fails
+        (the registry, its store, the channel layer); every page and action goes through it."""
+
+        @functools.wraps(view)
+        def guarded(request, *args, **kwargs):
+            try:
+                response = view(request, *args, **kwargs)
+            except CLIENT_ERRORS:
+                raise
+            except Exception as exc:
+                error = self.outage.failed(exc)
+                return self.unavailable(request, view.__name__, error)
+            self.outage.recovered()
+            return response
+
+        return guarded
+
+    def unavailable(self, request, page, error):
+        """The 503 answer: ``{"error": ...}``, the live region saying so, or the page."""
+        if wants_json(request):
+            response = JsonResponse({"error": error}, status=503)
+        else:
+            context = {"error": error, "failed_page": page, "page": page}
+            response = self.render(request, "unavailable", "Channels routing unavailable", context)
+            response.status_code = 503
+        response._has_been_logged = True  # by the Outage, once: not by django.request each time
+        return response
+
     # Helpers.
 
     def url(self, name, *args):
@@ -292,9 +341,9 @@ class Dashboard:
     def render(self, request, page, title, context):
         """The page, or only its live region when htmx refreshes it."""
         request.current_app = self.site.name
-        template = "channels_admin/%s.html" % page
-        if is_live_refresh(request):
-            template = "channels_admin/live/%s.html" % page
+        names = ["channels_admin/%s.html" % page]
+        if is_live_refresh(request):  # pages without a live region answer in full
+            names.insert(0, "channels_admin/live/%s.html" % page)
         context = {
             **self.site.each_context(request),
             "title": title,
@@ -303,9 +352,31 @@ class Dashboard:
             "urls": {name: self.url("channels_admin_" + name) for name in PAGES},
             **context,
         }
-        response = render(request, template, context)
+        response = render(request, names, context)
         patch_vary_headers(response, ("HX-Target",))
         return response
+
+
+class Outage:
+    """Whether the dashboard is failing: each new error logged once, and the recovery."""
+
+    def __init__(self):
+        self.error = None
+
+    def failed(self, exc):
+        """Log ``exc`` unless it is the error already logged; return its text."""
+        error = "%s: %s" % (type(exc).__name__, exc)
+        if error != self.error:
+            self.error = error
+            logger.error("The Channels routing dashboard cannot answer: %s", error, exc_info=exc)
+        return error
+
+    def recovered(self):
+        if self.error is not None:
+            logger.info(
+                "The Channels routing dashboard answers again (it failed with %s).", self.error
+            )
+            self.error = None
 
 
 def wants_json(request):
@@ -331,6 +402,8 @@ async def read_layer(read, empty, **kwargs):
     of the page still shows."""
     try:
         return await read(**kwargs)
+    except RegistryUnavailable:
+        raise  # the whole page is unavailable, not only its groups
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
