@@ -529,3 +529,10 @@ async def test_an_unreachable_layer_leaves_the_pages_up_with_a_note(staff, regis
         data = await get_json(staff, DASHBOARD + "groups/")
         assert data["groups"] == [] and "Could not list the groups" in data["note"]
         assert "Could not list the groups" in await get_html(staff, DASHBOARD)
+
+
+@pytest.mark.parametrize("page", ["resolve/?path=/ws/chat/lobby/", "resolve/"])
+async def test_a_page_without_a_live_region_answers_a_live_refresh_in_full(page, staff, registry):
+    response = await staff.get(DASHBOARD + page, headers={"HX-Target": "live"})
+    assert response.status_code == 200
+    assert 'id="resolve-form"' in response.content.decode()
