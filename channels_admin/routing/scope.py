@@ -331,6 +331,28 @@ def _index_by_first_segment(entries):
     return tuple(any_segment), by_segment
 
 
+def route_path(scope):
+    """The path a URLRouter routes on, leading slashes stripped; None when ``root_path`` does
+    not fit.
+
+    The steps are Channels' own, in its order, so a scope that is not ASGI (no path, a path
+    or root_path that is not a str) raises what Channels' URLRouter raises for it.
+    """
+    if "path_remaining" in scope:  # a nested router: the outer one stripped root_path
+        path = scope["path_remaining"]
+        if path is None:
+            raise ValueError("No 'path' key in connection scope, cannot route URLs")
+    else:
+        path = scope.get("path")
+        if path is None:
+            raise ValueError("No 'path' key in connection scope, cannot route URLs")
+        root_path = scope.get("root_path", "")
+        if root_path and not path.startswith(root_path):
+            return None
+        path = path[len(root_path) :]
+    return path.lstrip("/")
+
+
 class URLRouter:
     """Routes ``http`` and ``websocket`` scopes on their path, like Django's URL resolver.
 
@@ -371,17 +393,9 @@ class URLRouter:
     def _resolve(self, scope, start):
         """This router's own choice: ``(entry, child scope)`` of the first route that takes the
         path from index ``start`` on, without looking inside the router a route leads to."""
-        path = scope.get("path_remaining")
+        path = route_path(scope)
         if path is None:
-            path = scope.get("path")
-            if path is None:
-                raise ValueError("No 'path' key in connection scope, cannot route URLs")
-            root_path = scope.get("root_path")  # only the outermost router strips it
-            if root_path:
-                if not path.startswith(root_path):
-                    return None
-                path = path[len(root_path) :]
-        path = path.lstrip("/")
+            return None
         # candidates(path), inlined: this runs for every connection.
         for entry in self._by_segment.get(path.partition("/")[0], self._any_segment):
             if start and entry.index < start:
