@@ -520,3 +520,11 @@ async def test_the_toolbars_own_views_never_show_a_staff_members_connections(
         assert "room=lobby" not in content and "data-connection" not in content, content[:300]
     assert "Staff only." in answers[-1].json()["content"]
     await socket.disconnect()
+
+
+async def test_a_registry_class_that_cannot_be_imported_shows_in_the_panel():
+    with override_settings(CHANNELS_ADMIN={"REGISTRY": "channels_admin.registry.nowhere.R"}):
+        panel = await debugged(page_request())
+        assert panel.nav_subtitle == "unavailable"
+        assert "CHANNELS_ADMIN[&#x27;REGISTRY&#x27;]" in panel.content
+        assert "cannot be imported" in panel.content

@@ -69,6 +69,11 @@ def test_harmless_values_stay_readable():
     [
         (f"access_token, {JWT}", "access_token, [redacted]"),
         (f"graphql-ws, auth, {JWT}, x", "graphql-ws, auth, [redacted], [redacted]"),
+        (f"base64url.bearer.authorization.k8s.io.{JWT}", "[redacted]"),
+        (
+            f"base64.binary.k8s.io, bearer.authorization.k8s.io.{JWT}",
+            "base64.binary.k8s.io, [redacted]",
+        ),
     ],
 )
 def test_subprotocols_after_a_token_like_entry_are_redacted(value, shown):

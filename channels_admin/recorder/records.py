@@ -19,6 +19,9 @@ from channels_admin.conf import REDACTED
 from channels_admin.introspection import steps_from_trace
 from channels_admin.introspection.names import json_safe
 
+#: A Sec-WebSocket-Protocol entry longer than this that names a secret carries it inline.
+MAX_SUBPROTOCOL_NAME = 32
+
 
 class Record:
     """One connection: written in place by the recorder, read with :meth:`as_dict`."""
@@ -198,12 +201,19 @@ def redact_headers(headers, settings):
 
 def redact_subprotocols(value, words):
     """A ``Sec-WebSocket-Protocol`` list with every entry after one containing a secret word
-    replaced: browsers cannot send headers with a WebSocket, so a token rides there."""
+    replaced: browsers cannot send headers with a WebSocket, so a token rides there. That
+    entry goes too when it is long enough to carry the token itself (Kubernetes'
+    ``base64url.bearer.authorization.k8s.io.<token>``)."""
     entries = value.split(",")
     for index, entry in enumerate(entries):
         if contains_word(entry.lower(), words):
-            kept = entries[: index + 1]
-            return ",".join(kept + [" " + REDACTED] * (len(entries) - len(kept)))
+            kept = (
+                entries[:index]
+                if len(entry.strip()) > MAX_SUBPROTOCOL_NAME
+                else entries[: index + 1]
+            )
+            hidden = [" " + REDACTED] * (len(entries) - len(kept))
+            return ",".join(kept + hidden).lstrip()
     return value
 
 
