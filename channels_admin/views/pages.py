@@ -305,7 +305,7 @@ class Dashboard:
     # Failures.
 
     def unavailable_on_failure(self, view):
-        """``view``, answering 503 with the error instead of a 500 when what it reads fails
+        """Return ``view`` answering 503 with the error, not 500, when what it reads fails
         (the registry, its store, the channel layer); every page and action goes through it."""
 
         @functools.wraps(view)
@@ -323,11 +323,11 @@ class Dashboard:
         return guarded
 
     def unavailable(self, request, page, error):
-        """The 503 answer: ``{"error": ...}``, the live region saying so, or the page."""
+        """Answer 503: ``{"error": ...}``, the live region saying so, or the whole page."""
         if wants_json(request):
             response = JsonResponse({"error": error}, status=503)
         else:
-            context = {"error": error, "failed_page": page, "page": page}
+            context = {"error": error, "page": page}  # page: the tab to highlight
             response = self.render(request, "unavailable", "Channels routing unavailable", context)
             response.status_code = 503
         response._has_been_logged = True  # by the Outage, once: not by django.request each time
