@@ -8,6 +8,7 @@ on scopes a server could send, dispatch agrees with Channels and with ``explain(
 import asyncio
 import copy
 import json
+import os
 
 import channels.routing as stock
 from django.urls import path
@@ -31,8 +32,14 @@ from tests.test_routing_differential import (
     same_outcome,
 )
 
+#: Bounded and derandomized, so CI is fast and repeatable; FUZZ_EXAMPLES=5000 for a deeper,
+#: random run.
 FUZZ = settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 150)),
+    derandomize="FUZZ_EXAMPLES" not in os.environ,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 
@@ -42,7 +49,9 @@ def message_routes(r):
     def consumer(message: Message):
         pass
 
-    leaf = ours.MessageRouter([ours.route("websocket.receive", consumer)])
+    leaf = ours.MessageRouter(
+        [ours.route(channel, consumer) for channel in ("websocket.connect", "http.request")]
+    )
     return r.URLRouter([path("legacy/", leaf), path("ws/<int:n>/", Endpoint("ws"))])
 
 

@@ -206,7 +206,7 @@ def _why_not(pattern, path):
 
 
 def _child_scope(scope, remaining, args, kwargs):
-    outer = scope.get("url_route") or {}
+    outer = scope.get("url_route", {})  # not a dict: raises as dispatch does
     return dict(
         scope,
         path_remaining=remaining,
@@ -240,7 +240,7 @@ def explain_url_router(router, scope, walk):
     path = ours.route_path(scope)
     info = _router_info(router, "url_router", "path", path)
     if path is None:
-        info["value"] = scope.get("path")
+        info["value"] = json_safe(scope.get("path"))
         info["error"] = ROOT_PATH_MISS
         info["raises"] = "RouteNotFound"
         return Step(info)
@@ -279,7 +279,7 @@ def explain_stock_url_router(router, scope, walk):
     path = ours.route_path(scope)
     info = _router_info(router, "url_router", "path", path)
     if path is None:
-        info["value"] = scope.get("path")
+        info["value"] = json_safe(scope.get("path"))
         info["error"] = ROOT_PATH_MISS
         info["raises"] = "ValueError"
         return Step(info)
