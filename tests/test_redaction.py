@@ -10,7 +10,11 @@ from django.test import override_settings
 
 from channels_admin.conf import app_settings
 from channels_admin.recorder.records import redact_headers, redact_query
-from tests.dashboard_support import DASHBOARD, HEADERS, admin, registry  # noqa: F401
+from tests import dashboard_support
+from tests.dashboard_support import DASHBOARD, HEADERS
+
+registry = dashboard_support.registry
+admin = dashboard_support.admin
 
 SECRET = "S3cr3tValue"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
@@ -87,7 +91,7 @@ def test_words_are_overridable_and_apply_to_headers_and_query_alike():
         assert headers(("X-Room", "1"), ("Cookie", "c")) == {"x-room": "[redacted]", "cookie": "c"}
 
 
-async def test_connection_page_shows_no_secret(admin, registry):  # noqa: F811
+async def test_connection_page_shows_no_secret(admin, registry):
     path = f"/ws/chat/lobby/?jwt={SECRET}&%74oken={SECRET}&room=lobby"
     sent = [
         *HEADERS,
