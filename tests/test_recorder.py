@@ -274,8 +274,11 @@ RECORD_FIELDS = [
     "status",
     "close_code",
     "closed_by",
+    "refused_by",
+    "refusal",
     "error",
     "outcome",
+    "nearest",
     "trace",
     "trace_source",
     "consumer",
@@ -289,6 +292,8 @@ RECORD_FIELDS = [
     "messages_out",
     "bytes_in",
     "bytes_out",
+    "action_statuses",
+    "action_errors",
 ]
 DECISION_FIELDS = [
     "connection",
@@ -299,6 +304,11 @@ DECISION_FIELDS = [
     "consumer",
     "kwargs",
     "error",
+    "refused_by",
+    "refusal",
+    "nearest",
+    "action",
+    "route",
     "steps",
 ]
 

@@ -35,7 +35,7 @@ from channels_admin.actions.exceptions import ActionError, status_and_errors
 from channels_admin.actions.handlers import ActionRequest, AsyncAPIActionHandler, json_type
 from channels_admin.actions.permissions import ask
 from channels_admin.actions.routing import innermost
-from channels_admin.routing.trace import record_step
+from channels_admin.routing.trace import current_trace, record_step
 
 logger = logging.getLogger("channels_admin.actions")
 
@@ -148,6 +148,9 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
         if request_id is not None:
             frame["request_id"] = request_id
         await self.send_json(frame)
+        recording = getattr(current_trace.get(), "recording", None)
+        if recording is not None:  # the dashboard counts replies by status
+            await recording.action_replied(self, action, route, status, errors)
 
     async def reply_error(self, exc, content):
         status, errors = status_and_errors(exc)
