@@ -19,7 +19,13 @@ from channels_admin.introspection.describe import (
 )
 from channels_admin.introspection.explain import Step, complete_scope, reach, register_explainer
 from channels_admin.introspection.names import dotted_path, json_safe
-from channels_admin.introspection.steps import NESTED_MISS, candidate, router_info, why_not
+from channels_admin.introspection.steps import (
+    NESTED_MISS,
+    candidate,
+    nearest,
+    router_info,
+    why_not,
+)
 
 REST_MISS = "the rest of the route did not match"
 MAX_LEVELS = 64
@@ -121,6 +127,7 @@ def explain_action(app, route, scope=None):
         "route": route,
         "steps": [],
         "error": None,
+        "nearest": None,
     }
     scope = dict(scope or {})
     cls = consumer_class(app)
@@ -146,6 +153,7 @@ def explain_action(app, route, scope=None):
         else:
             missed, other = "No route given", 405
         result.update(handler=result["consumer"], actions=sorted(cls.actions))
+        result["nearest"] = nearest(result["steps"])
         result["error"] = (
             f"{missed}: the frame goes to the consumer's own actions ({own}); "
             f"any other action is answered {other}."
