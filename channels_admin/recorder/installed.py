@@ -1,8 +1,14 @@
-"""Whether ``ASGI_APPLICATION`` is wrapped in ``RoutingRecorderMiddleware``, and if not, what to
-say: the system check, the dashboard and the panel give the same sentence."""
+"""Where the recorder stands in the project: whether ``ASGI_APPLICATION`` is wrapped in
+``RoutingRecorderMiddleware`` (the system check, the dashboard and the panel give the same
+sentence when it is not), and where the dashboard is mounted (its own requests are not
+recorded)."""
 
 from django.conf import settings
+from django.contrib.admin.sites import all_sites
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import NoReverseMatch, reverse
 
 from channels_admin.introspection import describe
 from channels_admin.routing import get_default_application
@@ -40,3 +46,30 @@ def _wraps_recorder(node):
     if node.get("dotted") == RECORDER:
         return True
     return any(_wraps_recorder(child) for child in node.get("children", ()))
+
+
+_dashboards = None
+
+
+def dashboard_prefixes():
+    """The URL prefixes of the dashboard on every admin site, found once (reversing its name)."""
+    global _dashboards
+    if _dashboards is None:
+        prefixes = []
+        for site in list(all_sites):
+            try:
+                prefixes.append(reverse(f"{site.name}:channels_admin_overview"))
+            except NoReverseMatch:  # a site without the dashboard
+                continue
+            except Exception:  # a broken URLconf: requests say so; recording goes on
+                continue
+        _dashboards = tuple(prefixes)
+    return _dashboards
+
+
+@receiver(setting_changed)
+def _forget(setting, **kwargs):
+    global _dashboards, _checked
+    if setting in ("ROOT_URLCONF", "ASGI_APPLICATION"):
+        _dashboards = None
+        _checked = (None, None)

@@ -128,6 +128,8 @@ class Dashboard:
             name: request.GET.get(name, "").strip()
             for name in ("path", "consumer", "group", "type", "user", "state")
         }
+        if "type" not in request.GET:  # WebSocket by default; the switch offers HTTP and all
+            filters["type"] = "websocket"
         state = next((state for state in STATES if state[0] == filters["state"]), STATES[0])
         order = request.GET.get("order") or "-started"
         if order.lstrip("-") not in ORDER_FIELDS:
