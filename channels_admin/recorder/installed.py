@@ -3,6 +3,8 @@
 sentence when it is not), and where the dashboard is mounted (its own requests are not
 recorded)."""
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib.admin.sites import all_sites
 from django.core.exceptions import ImproperlyConfigured
@@ -56,6 +58,10 @@ def dashboard_prefixes():
     global _dashboards
     if _dashboards is None:
         prefixes = []
+        try:
+            import_module(settings.ROOT_URLCONF)  # the URLconf makes the admin sites
+        except Exception:  # a broken URLconf: requests say so; recording goes on
+            pass
         for site in list(all_sites):
             try:
                 prefixes.append(reverse(f"{site.name}:channels_admin_overview"))
