@@ -368,7 +368,7 @@ async def test_resolve_draws_the_path_into_channels_1_routes(staff, registry):
     """A MessageRouter is a router on the tree too: its routes are marked tried or taken."""
     html = await get_html(staff, DASHBOARD + "resolve/?path=/ws/legacy/chat/lobby/")
     tree = html[html.index("ca-tree-drawn") : html.index("Step by step")]
-    routes = tree[tree.index('<strong class="ca-router">MessageRouter</strong>') :]
+    routes = tree[tree.index("<strong class=\"ca-router\">MessageRouter</strong>") :]
     include = routes.index("include(path=")
     assert "ca-mark-hit" in routes[:include]  # the include() took websocket.connect
     assert "ca-mark-untried" in routes[include:]  # so the route_class() after it was not tried
