@@ -1,15 +1,20 @@
 """Near misses: every route of a router on a miss, a specific reason and hint for each, and the
 nearest route; checked against what dispatch then does with the path the hint suggests."""
 
+import asyncio
+
 import channels.routing as stock
 import pytest
 from django.urls import path, re_path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import channels_admin.routing as ours
 from channels_admin.introspection import explain, explain_action
 from channels_admin.introspection.steps import nearest
 from channels_admin.introspection.targets import read_target
 from channels_admin.routing import RouteNotFound
+from tests import test_routing_differential as differential
 from tests.routing_modules.apps import Leaf, Reached
 from tests.test_introspection_actions import Api
 
@@ -161,3 +166,40 @@ async def test_hints_never_contradict_dispatch(routing, url):
         reached = await dispatch(routes(routing), dict(scope, path=fixed))
         assert reached is not None, (url, fixed)
         assert explain(routes(routing), dict(scope, path=fixed))["matched"] is True
+
+
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(data=st.data(), table=differential.route_tables())
+def test_random_tables_explain_misses_as_dispatch_does_and_slash_hints_hold(data, table):
+    """On random route tables: explain() misses exactly when dispatch fails, and where a route
+    with no router below it gets a trailing-slash hint, dispatch takes the fixed path."""
+    path_ = data.draw(differential.paths_for(table))
+
+    def build(engine):
+        return engine.URLRouter(differential.build_table(table, engine))
+
+    outcome = asyncio.run(differential.dispatch(build, ours, differential.ws(path_)))
+    try:
+        result = explain(build(ours), differential.ws(path_))
+    except Exception as exc:  # building the routes failed: dispatch failed the same way
+        assert isinstance(outcome, differential.Failed), exc
+        return
+    assert result["matched"] is not isinstance(outcome, differential.Failed), (result, outcome)
+    if result["matched"]:
+        return
+    step = result["steps"][-1]
+    for tried in step["candidates"]:
+        hint = tried.get("hint") or ""
+        if (
+            tried.get("nested")
+            or "trailing slash: " not in hint
+            or tried["reason"] == "first segment differs"
+        ):
+            continue
+        if table[tried["index"]][2] is not None:
+            continue  # a router below: the prefix matches, what is below is another question
+        fixed = "/" + hint.split("trailing slash: ", 1)[1][1:-1]
+        fixed_outcome = asyncio.run(differential.dispatch(build, ours, differential.ws(fixed)))
+        assert not isinstance(fixed_outcome, differential.Failed), (path_, fixed, hint)

@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 from django.urls import path
 
+from channels_admin.introspection import explain
 from channels_admin.middleware import RoutingRecorderMiddleware
 from channels_admin.recorder import recording
 from channels_admin.registry import set_registry
@@ -167,3 +168,17 @@ async def test_accept_then_close_is_not_a_refusal(registry):
     await communicator.disconnect()
     record = (await registry.connections(live=False))["connections"][0]
     assert record["refused_by"] is None and record["outcome"] == "hit"
+
+
+@pytest.mark.parametrize("url", ["/echo/", "/guarded/room/", "/bounced/", "/refuses/"])
+async def test_a_refusal_never_contradicts_the_dry_run(registry, url):
+    """The refusing application is on the path explain() walks, and a consumer's own refusal
+    is recorded for the consumer explain() names."""
+    record, _ = await closed_record(registry, url)
+    result = explain(application(), {"type": "websocket", "path": url})
+    assert result["matched"] is True
+    assert record["refused_by"].rpartition(".")[2] in result["chain"]
+    if record["outcome"] == "hit":
+        assert record["consumer"] == result["consumer"] == record["refused_by"]
+    else:
+        assert record["outcome"] == "refused" and record["consumer"] is None

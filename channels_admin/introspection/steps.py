@@ -64,7 +64,7 @@ def why_not(pattern, path, matches=None):
         return refused
     if path.endswith("/") and matches(path[:-1]):
         return {"reason": EXTRA_SLASH, "hint": f"remove the trailing slash: {path[:-1]!r}"}
-    if matches(path + "/"):
+    if path and matches(path + "/"):  # routers strip leading slashes: "" + "/" is still ""
         return {"reason": MISSING_SLASH, "hint": f"add a trailing slash: {path + '/'!r}"}
     regex = _regex(pattern)
     if regex is not None and re.compile(regex.pattern, re.IGNORECASE).search(path):
