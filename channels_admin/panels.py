@@ -125,6 +125,8 @@ def subtitle(stats):
         return STAFF_ONLY
     if "live" not in stats:
         return "unavailable" if "error" in stats else ""
+    if stats.get("not_recording"):
+        return "not recording"
     live, groups = stats["live"]["total"], stats["groups"]["total"]
     return "%d live · %s" % (live, ngettext("%d group", "%d groups", groups) % groups)
 

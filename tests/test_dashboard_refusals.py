@@ -6,7 +6,7 @@ from demo.asgi import application
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from channels_admin.panels import read_live
+from channels_admin.panels import read_live, subtitle
 from tests import dashboard_support
 from tests.dashboard_support import DASHBOARD, HEADERS
 from tests.test_dashboard_views import get_html, get_json
@@ -132,3 +132,4 @@ async def test_dashboard_and_panel_say_why_the_picture_is_empty(staff, registry)
     assert 'id="not-recording"' in html and sentence in html
     assert data["not_recording"].startswith(sentence)
     assert live["not_recording"] == data["not_recording"]
+    assert subtitle(live) == "not recording"

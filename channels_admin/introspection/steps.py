@@ -52,7 +52,7 @@ def candidate(candidates, matched, **fields):
 
 
 def why_not(pattern, path, matches=None):
-    """``{"reason", "detail"?, "hint"?}``: why ``pattern`` refused ``path``.
+    """Return why ``pattern`` refused ``path``: ``{"reason", "detail"?, "hint"?}``.
 
     ``matches(path)`` says whether the route takes a path (the pattern's own ``match()`` by
     default); it is asked about the nearby paths a hint would suggest.
@@ -76,7 +76,7 @@ def why_not(pattern, path, matches=None):
 
 
 def converter_refusal(pattern, path):
-    """The reason a ``path()`` converter refused one segment of ``path``, or None."""
+    """Return why a ``path()`` converter refused a segment of ``path``, or None."""
     if not isinstance(pattern, RoutePattern) or not pattern.converters:
         return None
     route = pattern._route if isinstance(pattern._route, str) else str(pattern)
@@ -106,7 +106,7 @@ def converter_refusal(pattern, path):
 
 
 def skipped_reason(pattern, path, matches=None):
-    """Why a route an index ruled out never got a turn, with any hint :func:`why_not` has."""
+    """Return why a route an index ruled out never got a turn, with any hint."""
     first = path.partition("/")[0]
     fields = {
         "reason": FIRST_SEGMENT_MISS,
@@ -120,7 +120,7 @@ def skipped_reason(pattern, path, matches=None):
 
 
 def nested_hint(pattern, nested_steps):
-    """The hint of a route that matched a prefix and found nothing below it."""
+    """Return the hint of a route that matched a prefix and found nothing below it."""
     found = nearest(nested_steps)
     if found is not None and found["hint"]:
         return found["hint"]
@@ -129,7 +129,7 @@ def nested_hint(pattern, nested_steps):
 
 
 def nearest(steps):
-    """``{"pattern", "hint"}`` of the route a miss came closest to, or None.
+    """Return ``{"pattern", "hint"}`` of the route a miss came closest to, or None.
 
     Closest is the longest literal prefix shared with the path, then the smallest edit
     distance; a nested route is compared as its whole pattern (outer and inner joined).
@@ -151,7 +151,7 @@ def nearest(steps):
 
 
 def _failed(candidates, prefix=""):
-    """``(whole pattern, hint)`` of each failed candidate, nested ones included."""
+    """Yield ``(whole pattern, hint)`` of each failed candidate, nested ones included."""
     for tried in candidates:
         if tried.get("matched"):
             continue
@@ -180,7 +180,7 @@ def _shared_prefix(path, pattern):
 
 
 def _distance(a, b):
-    """Levenshtein distance of the first ``MAX_COMPARED`` characters of two strings."""
+    """Return the edit distance of the first ``MAX_COMPARED`` characters of two strings."""
     a, b = a[:MAX_COMPARED], b[:MAX_COMPARED]
     previous = list(range(len(b) + 1))
     for i, char_a in enumerate(a, 1):

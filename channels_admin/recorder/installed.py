@@ -25,8 +25,10 @@ _checked = (None, None)  # (application, sentence): the tree is walked once per 
 
 
 def not_recording():
-    """The sentence saying why no connection is recorded, or None when the recorder is there
-    (or ``ASGI_APPLICATION`` cannot be loaded: other pages and checks say why)."""
+    """Return the sentence saying why no connection is recorded, or None.
+
+    None also when ``ASGI_APPLICATION`` cannot be loaded: other pages and checks say why.
+    """
     global _checked
     try:
         application = get_default_application()
@@ -54,7 +56,7 @@ _dashboards = None
 
 
 def dashboard_prefixes():
-    """The URL prefixes of the dashboard on every admin site, found once (reversing its name)."""
+    """Return the dashboard's URL prefix on every admin site (reversed once, then kept)."""
     global _dashboards
     if _dashboards is None:
         prefixes = []

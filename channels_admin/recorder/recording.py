@@ -191,7 +191,7 @@ class Recording:
             report_failure(exc)
 
     async def refused(self):
-        """The application closed the handshake before accepting: record which one did.
+        """Record which application closed the handshake before accepting.
 
         A layer above the consumer turns the decision into ``refused`` (the consumer never
         ran); a consumer refusing in ``connect()`` leaves it a ``hit``.
@@ -210,7 +210,7 @@ class Recording:
         await self.store(self.registry.changed, record)
 
     async def action_replied(self, consumer, action, route, status, errors):
-        """Count an AsyncAPIConsumer's reply; an action miss (404, 405) is also a decision."""
+        """Count an AsyncAPIConsumer's reply; keep an action miss (404, 405) as a decision."""
         try:
             error = "; ".join(str(error) for error in errors or ())
             self.record.action_replied(action, route, status, errors)

@@ -24,7 +24,7 @@ REASONS = {}
 
 
 def find_refuser(root, trace):
-    """``(dotted path, is_consumer)`` of the application refusing the current connection.
+    """Return ``(dotted path, is_consumer)`` of the application refusing the connection.
 
     Call it from the recorder's ``send`` while the close is being sent. ``trace`` is the
     routers' ``(router, scope, match)`` entries; None when nothing could be told.
@@ -57,7 +57,7 @@ def find_refuser(root, trace):
 
 
 def chain_of(root, trace):
-    """The applications a connection passed through, from ``root`` to the last one reached."""
+    """Return the applications a connection passed through, from ``root`` to the last."""
     taken = {id(router): match for router, _, match in trace}
     chain = []
     app = root
@@ -81,7 +81,7 @@ def chain_of(root, trace):
 
 
 def refusal_text(record):
-    """The refusal worded for a person, or None when the connection was not refused."""
+    """Return the refusal worded for a person, or None when there was none."""
     refused_by = record.refused_by
     if refused_by is None:
         return None
@@ -97,7 +97,7 @@ def refusal_text(record):
 
 
 def refusal_step(record, text):
-    """The step a refusal adds to the end of a record's trace."""
+    """Return the step a refusal adds to the end of a record's trace."""
     return {
         "router": record.refused_by,
         "label": record.refused_by.rpartition(".")[2],
