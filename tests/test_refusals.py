@@ -182,3 +182,19 @@ async def test_a_refusal_never_contradicts_the_dry_run(registry, url):
         assert record["consumer"] == result["consumer"] == record["refused_by"]
     else:
         assert record["outcome"] == "refused" and record["consumer"] is None
+
+
+async def test_a_channels1_miss_is_refused_by_the_message_router_and_stays_a_miss(registry):
+    from tests.test_introspection_messages import application as message_routing
+
+    app = RoutingRecorderMiddleware(message_routing())
+    communicator = WebsocketCommunicator(app, "/site/nope/")
+    assert await communicator.connect() == (False, 4404)
+    await communicator.wait()
+    record = (await registry.connections(live=False))["connections"][0]
+    assert record["outcome"] == "miss" and record["consumer"] is None
+    assert record["refused_by"] == "channels_admin.routing.messages.MessageRouter"
+    assert record["refusal"] == (
+        "Refused by MessageRouter: no route took the connection (close code 4404); "
+        "the client saw HTTP 403."
+    )

@@ -87,12 +87,14 @@ def refusal_text(record):
         return None
     name = refused_by.rpartition(".")[2]
     code = f" (close code {record.close_code})" if record.close_code is not None else ""
-    if record.outcome == "refused":
+    if refused_by == record.consumer:
+        where = f"Refused by {name} in connect(): it closed the handshake{code} before accepting"
+    elif record.outcome == "miss":
+        where = f"Refused by {name}: no route took the connection{code}"
+    else:
         why = REASONS.get(refused_by)
         reason = f": {why(record.scope)}" if why is not None else code
         where = f"Refused by {name} before the consumer ran{reason}"
-    else:
-        where = f"Refused by {name} in connect(): it closed the handshake{code} before accepting"
     return f"{where}; the client saw HTTP 403."
 
 
