@@ -213,7 +213,7 @@ class Recording:
         """Count an AsyncAPIConsumer's reply; keep an action miss (404, 405) as a decision."""
         try:
             error = "; ".join(str(error) for error in errors or ())
-            self.record.action_replied(action, route, status, errors)
+            self.record.action_replied(action, route, status, error)
             if status in (404, 405):
                 decision = ActionDecision(
                     self.record, action, route, consumer.action_router, status, error

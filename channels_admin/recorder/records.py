@@ -153,7 +153,7 @@ class Record:
             steps.append(refusal_step(self, text))
         return steps
 
-    def action_replied(self, action, route, status, errors):
+    def action_replied(self, action, route, status, error):
         """Count one action reply; keep the last ``MAX_ACTION_ERRORS`` errors (4xx and 5xx)."""
         statuses = self.action_statuses
         if statuses is None:
@@ -169,7 +169,7 @@ class Record:
                 "action": action,
                 "route": route,
                 "status": status,
-                "error": "; ".join(str(error) for error in errors or ()),
+                "error": error,
             }
         )
 
@@ -211,7 +211,7 @@ class Decision:
     @property
     def problem(self):
         """Whether routing went wrong: a miss, an error, or a refusal at any layer."""
-        return self.outcome != "hit" and self.outcome != "stopped" or bool(self.record.refused_by)
+        return self.outcome not in ("hit", "stopped") or self.record.refused_by is not None
 
 
 class ActionDecision(Decision):
