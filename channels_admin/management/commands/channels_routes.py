@@ -55,7 +55,7 @@ class Command(BaseCommand):
         if query:
             result["query_string"] = query
         if route is not None and result["matched"]:
-            result["action"] = explain_action(application, route, scope)
+            result["action"] = explain_action(application, route.strip(), scope)
         if format == "json":
             self.stdout.write(json.dumps(result, indent=2))
         else:
