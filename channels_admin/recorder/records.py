@@ -20,7 +20,9 @@ from channels_admin.introspection import steps_from_trace
 from channels_admin.introspection.actions import action_steps
 from channels_admin.introspection.names import json_safe
 from channels_admin.introspection.steps import nearest
+from channels_admin.recorder.events import event_dict
 from channels_admin.recorder.refusals import refusal_step, refusal_text
+from channels_admin.registry.servers import server_id
 
 #: Action errors one connection keeps (its page shows them).
 MAX_ACTION_ERRORS = 20
@@ -60,6 +62,7 @@ class Record:
         "bytes_out",
         "action_statuses",
         "action_errors",
+        "events",
     )
 
     def __init__(self, scope, settings):
@@ -96,6 +99,7 @@ class Record:
         # Made on the first action reply / action error (AsyncAPIConsumer connections only).
         self.action_statuses = None
         self.action_errors = None
+        self.events = None  # the frames log (events.py): a bounded deque when RECORD_EVENTS
 
     def as_dict(self):
         """The record as readers get it: a new dict of JSON values, secrets redacted."""
@@ -106,6 +110,7 @@ class Record:
         return {
             "id": self.id,
             "pid": os.getpid(),
+            "server": server_id(),
             "type": self.type,
             "path": self.path,
             "query_string": redact_query(scope.get("query_string", b""), self.settings),
@@ -140,6 +145,7 @@ class Record:
             "bytes_out": self.bytes_out,
             "action_statuses": {str(k): n for k, n in (self.action_statuses or {}).items()},
             "action_errors": list(self.action_errors or ()),
+            "events": None if self.events is None else [event_dict(e) for e in list(self.events)],
         }
 
     def steps(self):
