@@ -65,7 +65,10 @@ def explain(app, scope):
     consumer class, or of the leaf app when it is not a consumer, e.g. Django's handler),
     ``app_kind`` (consumer, django or app), ``kwargs``, ``args``, ``steps``, ``chain`` (every
     app passed through, middleware included) and ``error`` (what dispatch would raise)."""
-    return walk(app, complete_scope(scope))
+    try:
+        return walk(app, complete_scope(scope))
+    except Exception as exc:  # a scope no router expects (e.g. url_route not a dict)
+        return _result(False, [], [label(app)], error=f"{type(exc).__name__}: {exc}")
 
 
 def complete_scope(scope):
@@ -95,7 +98,8 @@ def reach(app, scope, depth=0):
             try:
                 step = explainer(app, scope, functools.partial(walk, depth=depth))
             except Exception as exc:  # what dispatch would raise too (e.g. no "path" key)
-                steps.append(router_info(app, error=f"{type(exc).__name__}: {exc}"))
+                error = f"{type(exc).__name__}: {exc}"
+                steps.append(router_info(app, error=error, raises=type(exc).__name__))
                 return _result(False, steps, chain, error=steps[-1]["error"]), None, None
             steps.append(step.info)
             if step.app is None:
@@ -166,7 +170,7 @@ def mapping_explainer(kind, looked_at, wrong):
         if app is not None:
             info = hits.get((router, value))
             if info is None:
-                info = router_info(router, kind, looked_at, value, matched=value)
+                info = router_info(router, kind, looked_at, value, matched=json_safe(value))
                 candidate(info["candidates"], True, key=value)
                 if len(hits) < 256:
                     hits[(router, value)] = info
@@ -183,23 +187,10 @@ def mapping_explainer(kind, looked_at, wrong):
     return explain_mapping
 
 
-def _route_path(scope):
-    """The path a URLRouter routes on, as both ours and stock compute it; None if root_path
-    does not fit."""
-    path = scope.get("path_remaining")
-    if path is None:
-        path = scope.get("path")
-        if path is None:
-            raise ValueError("No 'path' key in connection scope, cannot route URLs")
-        root_path = scope.get("root_path") or ""
-        if not path.startswith(root_path):
-            return None
-        path = path[len(root_path) :]
-    return path.lstrip("/")
 
 
 def _child_scope(scope, remaining, args, kwargs):
-    outer = scope.get("url_route") or {}
+    outer = scope.get("url_route", {})  # not a dict: raises as dispatch does
     return dict(
         scope,
         path_remaining=remaining,
@@ -230,10 +221,10 @@ def _nested_missed(result):
 
 def explain_url_router(router, scope, walk):
     """Our URLRouter: the candidates its first-segment index lets dispatch try, in order."""
-    path = _route_path(scope)
+    path = ours.route_path(scope)
     info = router_info(router, "url_router", "path", path)
     if path is None:
-        info["value"] = scope.get("path")
+        info["value"] = json_safe(scope.get("path"))
         info["error"] = ROOT_PATH_MISS
         info["raises"] = "RouteNotFound"
         return Step(info)
@@ -278,10 +269,10 @@ def explain_url_router(router, scope, walk):
 def explain_stock_url_router(router, scope, walk):
     """Stock channels.routing.URLRouter, mirrored: every route in order, nested misses caught
     as ``Resolver404``, and its blind spot for routers under middleware (channels#1428)."""
-    path = _route_path(scope)
+    path = ours.route_path(scope)
     info = router_info(router, "url_router", "path", path)
     if path is None:
-        info["value"] = scope.get("path")
+        info["value"] = json_safe(scope.get("path"))
         info["error"] = ROOT_PATH_MISS
         info["raises"] = "ValueError"
         return Step(info)

@@ -11,7 +11,7 @@ import re
 from channels import routing as stock
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from channels_admin.introspection.names import dotted_path, label
+from channels_admin.introspection.names import dotted_path, json_safe, label
 
 MAX_CANDIDATES = 50
 MAX_COMPARED = 200  # characters of a path an edit distance looks at
@@ -38,16 +38,18 @@ def router_info(router, kind="router", looked_at=None, value=None, **extra):
         "kind": kind,
         "stock": type(router).__module__ == stock.__name__,
         "looked_at": looked_at,
-        "value": value,
+        "value": json_safe(value),  # the scope's, which may hold anything
         "candidates": [],
         "matched": None,
         **extra,
     }
 
 
-def candidate(candidates, matched, **fields):
+def candidate(candidates, matched, key=None, **fields):
     """Add one tried route to a step's ``candidates`` (at most ``MAX_CANDIDATES``)."""
     if len(candidates) < MAX_CANDIDATES:
+        if key is not None:
+            fields["key"] = json_safe(key)
         candidates.append({"matched": matched, **fields})
 
 
