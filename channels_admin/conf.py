@@ -25,6 +25,8 @@ DEFAULTS = {
     "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
     # Query-string keys containing any of these words have their values replaced.
     "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
+    # Refuse every state-changing dashboard action (close, join, leave) and show no forms.
+    "READ_ONLY": False,
 }
 
 REDACTED = "[redacted]"
@@ -60,6 +62,7 @@ VALIDATORS = {
     ),
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
+    "READ_ONLY": (lambda value: isinstance(value, bool), "must be True or False"),
 }
 
 _cache = None
