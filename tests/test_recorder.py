@@ -285,6 +285,7 @@ RECORD_FIELDS = [
     "channel_layer",
     "groups",
     "groups_left",
+    "group_changes",
     "messages_in",
     "messages_out",
     "bytes_in",
