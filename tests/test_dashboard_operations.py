@@ -402,3 +402,43 @@ async def test_a_first_click_on_a_column_sorts_ascending(sockets):
     assert 'href="?order=path">Path' in html
     html = (await viewer.get(DASHBOARD + "connections/?order=path")).content.decode()
     assert 'href="?order=-path">Path ▲' in html
+
+
+@pytest.mark.redis
+async def test_join_through_a_redis_layer_is_seen_by_another_layer_instance(
+    sockets, redis_url, redis_client
+):
+    """On channels_redis the membership lives in Redis: a group_send from another layer
+    instance (as another worker would make) reaches the client, and the note on the
+    connection's channel comes back through Redis to attribute the change."""
+    from channels_redis.core import RedisChannelLayer
+
+    layers = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url]},
+        }
+    }
+    with override_settings(CHANNEL_LAYERS=layers):
+        communicator, lobby = await sockets.connect("/ws/chat/lobby/")
+        manager = await role_client("group manager")
+        response = await manager.post(
+            json_url(DASHBOARD + f"connections/{lobby}/join/"), {"group": "ops_room"}
+        )
+        assert response.status_code == 200
+        other_worker = RedisChannelLayer(hosts=[redis_url])
+        await other_worker.group_send("ops_room", MESSAGE)
+        assert await communicator.receive_json_from(timeout=5) == {
+            "text": "to the group",
+            "author": "ops",
+        }
+
+        async def attributed():
+            return (await registry_record(lobby))["group_changes"]
+
+        await wait_for(attributed, "the join's attribution")
+        await manager.post(DASHBOARD + f"connections/{lobby}/leave/", {"group": "ops_room"})
+        await other_worker.group_send("ops_room", MESSAGE)
+        assert await communicator.receive_nothing(timeout=0.5)
+        await sockets.close_all()
+        await other_worker.close_pools()
