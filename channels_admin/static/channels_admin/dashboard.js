@@ -38,9 +38,23 @@
           box.checked = selected.includes(box.value);
         });
         countSelected();
+        announce();
         if (document.querySelector("#live[data-final]")) stop();
       })
       .finally(() => { busy = false; });
+  }
+
+  // Screen readers hear the count when it changes ("27 connections"), not every refresh.
+  let announced = null;
+  function announce() {
+    const count = document.querySelector("#live .ca-count");
+    const status = document.querySelector("[data-announce]");
+    if (!count || !status) return;
+    const copy = count.cloneNode(true);
+    copy.querySelectorAll(".ca-updated").forEach((element) => element.remove());
+    const text = copy.textContent.replace(/\s+/g, " ").trim();
+    if (announced !== null && text !== announced) status.textContent = text;
+    announced = text;
   }
 
   function stop() {
@@ -105,6 +119,7 @@
       schedule();
     });
     controls.hidden = false;
+    announce();
     schedule();
   }
 
