@@ -129,6 +129,7 @@ class Dashboard:
         return self.site.admin_view(guarded)
 
     def denied(self, request, reason):
+        """Answer 403 saying ``reason``: the admin's look, or JSON for ``?format=json``."""
         if wants_json(request):
             return JsonResponse({"error": reason}, status=403)
         request.current_app = self.site.name
@@ -232,7 +233,6 @@ class Dashboard:
             "record": connection_row(record, time.time()),
             "can_close": permissions.can_act(request.user, CLOSE_PERMISSION),
             "can_manage_groups": permissions.can_act(request.user, permissions.MANAGE_GROUPS),
-            "read_only": permissions.is_read_only(),
             "closable": record["state"] in ("connecting", "accepted")
             and record["type"] == "websocket"
             and bool(record["channel_name"]),
