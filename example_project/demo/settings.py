@@ -62,6 +62,9 @@ DATABASES = {
 }
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Channels 1 channel sessions (legacy/) are read and written on every message: keep them in the
+# cache, as Channels 1 advised, rather than in the database.
+CHANNEL_SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
