@@ -187,7 +187,8 @@ async def test_subtitle_and_content_show_connections_groups_misses_and_the_tree(
     assert content.count("<code>room=lobby</code>") == 2
     assert "<code>room=kitchen</code>" in content
     assert rows(content, "data-group") == ["room_kitchen", "room_lobby"]
-    assert re.search(r"room_lobby</code></td>\s*<td>2</td>", content)
+    assert re.search(r'title="room_lobby">[^\n]*</code></td>\s*<td>2</td>', content)
+    assert ">None<" not in content and "None</" not in content  # include rows too
     # The miss, escaped: a client controls the path.
     assert rows(content, "data-outcome") == ["miss"]
     assert "/&lt;b&gt;nowhere&lt;/b&gt;/" in content and "<b>nowhere" not in content
@@ -197,7 +198,10 @@ async def test_subtitle_and_content_show_connections_groups_misses_and_the_tree(
     assert ids == [record["id"] for record in live] and len(ids) == 3
     # The router tree of ASGI_APPLICATION (the demo project's).
     assert "\u00a0ws/chat/&lt;slug:room&gt;/</code>" in content  # indented below the router
-    assert '<code title="chat.consumers.ChatConsumer">chat.<wbr>consumers.<wbr>' in content
+    assert (
+        '<code title="chat.consumers.ChatConsumer"><span class="ca-seg">chat.</span><wbr>'
+        in content
+    )
     assert "chat/consumers.py:" in content
 
     await sockets[0].disconnect()
