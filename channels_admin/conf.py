@@ -27,6 +27,8 @@ DEFAULTS = {
     "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
     # Refuse every state-changing dashboard action (close, join, leave) and show no forms.
     "READ_ONLY": False,
+    # Dotted path of the function that turns an action's exception into a reply (or re-raises).
+    "EXCEPTION_HANDLER": "channels_admin.actions.exceptions.default_exception_handler",
 }
 
 REDACTED = "[redacted]"
@@ -43,6 +45,15 @@ def _strings(value):
 
 def _dotted_path(value):
     return isinstance(value, str) and "." in value
+
+
+def _importable_callable(value):
+    from django.utils.module_loading import import_string
+
+    try:
+        return _dotted_path(value) and callable(import_string(value))
+    except Exception:  # ImportError, or whatever the module raises on import
+        return False
 
 
 #: For each key, a test of the value and what the check says when it fails.
@@ -63,6 +74,11 @@ VALIDATORS = {
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
     "READ_ONLY": (lambda value: isinstance(value, bool), "must be True or False"),
+    "EXCEPTION_HANDLER": (
+        _importable_callable,
+        "must be the dotted path of a function (exc, context), e.g. "
+        "'channels_admin.actions.exceptions.debug_exception_handler'",
+    ),
 }
 
 _cache = None
