@@ -47,7 +47,7 @@ CLIENT_HEADERS = [  # what the `websockets` client sends
 ]
 
 
-def start_daphne(app):
+def start_daphne(app, settings="demo.settings", **environ):
     import socket
 
     with socket.socket() as sock:
@@ -55,8 +55,9 @@ def start_daphne(app):
         port = sock.getsockname()[1]
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="demo.settings",
+        DJANGO_SETTINGS_MODULE=settings,
         DJANGO_SECRET_KEY="benchmark",
+        **environ,
         PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT), str(ROOT / "example_project")]),
     )
     process = subprocess.Popen(
@@ -119,8 +120,8 @@ def cpu_seconds(process):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def throughput(rounds):
-    servers = {app: start_daphne(app) for app in ("plain", "recorded")}
+async def throughput(rounds, settings="demo.settings", **environ):
+    servers = {app: start_daphne(app, settings, **environ) for app in ("plain", "recorded")}
     results = {
         app: {"messages": [], "connections": [], "cpu_messages": 0.0, "cpu_connections": 0.0}
         for app in servers
@@ -241,9 +242,10 @@ async def cost_per_connection():
     return 1e6 * await paired_cost(plain, recorded) / CYCLES
 
 
-def memory_in_fresh_process(app_name):
+def memory_in_fresh_process(app_name, env=None):
     command = [sys.executable, __file__, "--memory-of", app_name]
-    return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return float(done.stdout)
 
 
 def main():

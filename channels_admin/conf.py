@@ -27,6 +27,12 @@ DEFAULTS = {
     "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
     # Refuse every state-changing dashboard action (close, join, leave) and show no forms.
     "READ_ONLY": False,
+    # The Redis registry (channels_admin.registry.redis.RedisRegistry): its server (None: the
+    # first host of CHANNEL_LAYERS["default"] when that is a channels_redis layer), the prefix
+    # of its keys, and how often (seconds) each worker renews its entry and counters.
+    "REDIS_URL": None,
+    "REDIS_PREFIX": "channels_admin",
+    "HEARTBEAT": 5,
     # Dotted path of the function that turns an action's exception into a reply (or re-raises).
     "EXCEPTION_HANDLER": "channels_admin.actions.exceptions.default_exception_handler",
 }
@@ -45,6 +51,16 @@ def _strings(value):
 
 def _dotted_path(value):
     return isinstance(value, str) and "." in value
+
+
+def _redis_url(value):
+    return value is None or (
+        isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://"))
+    )
+
+
+def _positive_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def _importable_callable(value):
@@ -74,6 +90,9 @@ VALIDATORS = {
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
     "READ_ONLY": (lambda value: isinstance(value, bool), "must be True or False"),
+    "REDIS_URL": (_redis_url, "must be a redis://, rediss:// or unix:// URL, or None"),
+    "REDIS_PREFIX": (lambda value: isinstance(value, str) and value != "", "must be a name"),
+    "HEARTBEAT": (_positive_number, "must be a number of seconds above 0"),
     "EXCEPTION_HANDLER": (
         _importable_callable,
         "must be the dotted path of a function (exc, context), e.g. "

@@ -260,6 +260,7 @@ async def test_close_message_never_reaches_the_consumer(registry):
 RECORD_FIELDS = [
     "id",
     "pid",
+    "server",
     "type",
     "path",
     "query_string",

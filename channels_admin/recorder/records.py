@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from channels_admin.conf import REDACTED
 from channels_admin.introspection import steps_from_trace
 from channels_admin.introspection.names import json_safe
+from channels_admin.registry.servers import server_id
 
 
 class Record:
@@ -93,6 +94,7 @@ class Record:
         return {
             "id": self.id,
             "pid": os.getpid(),
+            "server": server_id(),
             "type": self.type,
             "path": self.path,
             "query_string": redact_query(scope.get("query_string", b""), self.settings),

@@ -67,13 +67,15 @@ class Registry:
         group=None,
         state=None,
         user=None,
+        server=None,
         order="-started",
         offset=0,
         limit=100,
     ):
         """``{"total": n, "connections": [...]}``: live (``live=True``), recently closed
         (``False``) or both (``None``), filtered, sorted by ``order`` (a field, ``-`` for
-        descending) and sliced. ``path`` and ``consumer`` match substrings, the others exactly.
+        descending) and sliced. ``path`` and ``consumer`` match substrings, the others exactly;
+        ``server`` is a server id (see :meth:`servers`).
         """
         raise NotImplementedError
 
@@ -91,6 +93,12 @@ class Registry:
     async def connection_ids(self, channel_names):
         """``{channel_name: connection id}`` for the live connections among ``channel_names``
         (how the groups page maps layer members to connections)."""
+        raise NotImplementedError
+
+    async def servers(self):
+        """The worker processes whose connections this registry holds, alive or recently
+        dead: dicts with at least ``id``, ``host``, ``pid``, ``software``, ``started``,
+        ``last_seen``, ``alive`` and ``live`` (its live connections)."""
         raise NotImplementedError
 
     async def clear(self):

@@ -31,7 +31,7 @@ from channels_admin.registry import (
     get_registry,
     valid_close_code,
 )
-from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES
+from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES, RegistryUnavailable
 from channels_admin.routing import get_default_application
 from channels_admin.views.tree import display_tree, draw_path
 
@@ -45,7 +45,7 @@ SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = permissions.CLOSE
 MAX_BULK_CLOSE = 1000  # connections one bulk close (or one group's close) reaches at most
 MAX_REASON_BYTES = 123  # what a WebSocket close frame has room for
-PAGES = ("overview", "connections", "groups", "decisions", "resolve")
+PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers")
 
 #: The connections page's ``state`` filter: (value, label, registry arguments).
 STATES = (
@@ -65,7 +65,9 @@ class Dashboard:
         self.site = site
 
     def get_urls(self):
-        view = self.protected
+        def view(page):
+            return self.protected(self.unavailable_as_503(page))
+
         return [
             path("channels-routing/", view(self.overview), name="channels_admin_overview"),
             path(
@@ -105,14 +107,15 @@ class Dashboard:
                 name="channels_admin_decisions",
             ),
             path("channels-routing/resolve/", view(self.resolve), name="channels_admin_resolve"),
+            path("channels-routing/servers/", view(self.servers), name="channels_admin_servers"),
         ]
 
     def protected(self, view):
         """Return ``view`` behind the admin's login and the view permission.
 
-        Every page and action goes through here (see ``get_urls()``): anonymous and non-staff
-        users get the admin's login; staff without ``channels_admin.view_connection``, and
-        anyone refused an action, a 403 in the admin's look (JSON with ``?format=json``).
+        Every page and action goes through here (``view()`` in ``get_urls()``): anonymous and
+        non-staff users get the admin's login; staff without ``channels_admin.view_connection``,
+        and anyone refused an action, a 403 in the admin's look (JSON with ``?format=json``).
         """
 
         @wraps(view)
@@ -154,9 +157,10 @@ class Dashboard:
             summary = await registry.summary()
             problems = await registry.decisions(outcome=PROBLEMS, limit=PROBLEMS_SHOWN)
             groups = await read_layer(group_counts, {"total": 0, "members": 0})
-            return summary, problems["decisions"], groups
+            servers = await registry.servers()
+            return summary, problems["decisions"], groups, servers
 
-        summary, problems, groups = async_to_sync(fetch)()
+        summary, problems, groups, servers = async_to_sync(fetch)()
         tree, tree_error = router_tree()
         data = {
             "live": {
@@ -168,6 +172,10 @@ class Dashboard:
             "closed": summary["closed"],
             "decisions": {"total": summary["decisions"], "outcomes": summary["outcomes"]},
             "groups": groups,
+            "servers": {
+                "total": len(servers),
+                "alive": sum(1 for server in servers if server["alive"]),
+            },
             "problems": problems,
             "tree": tree,
             "tree_error": tree_error,
@@ -187,14 +195,16 @@ class Dashboard:
     def connections(self, request):
         filters = {
             name: request.GET.get(name, "").strip()
-            for name in ("path", "consumer", "group", "type", "user", "state")
+            for name in ("path", "consumer", "group", "type", "user", "state", "server")
         }
         state = next((state for state in STATES if state[0] == filters["state"]), STATES[0])
         order = request.GET.get("order") or "-started"
         if order.lstrip("-") not in ORDER_FIELDS:
             order = "-started"
         page = page_number(request)
-        query = {name: filters[name] or None for name in ("path", "consumer", "group", "user")}
+        query = {
+            name: filters[name] or None for name in ("path", "consumer", "group", "user", "server")
+        }
         query["type"] = filters["type"] if filters["type"] in SCOPE_TYPES else None
         found = async_to_sync(get_registry().connections)(
             **state[2], **query, order=order, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -444,7 +454,43 @@ class Dashboard:
         }
         return self.render(request, "resolve", "Route tester", context)
 
+    def servers(self, request):
+        servers = async_to_sync(get_registry().servers)()
+        if wants_json(request):
+            return JsonResponse({"servers": servers, "total": len(servers)})
+        now = time.time()
+        rows = [
+            {
+                **server,
+                "started_at": timestamp(server["started"]),
+                "last_seen_at": timestamp(server["last_seen"]),
+                "age": duration(now - server["started"]),
+                "seen": duration(now - server["last_seen"]),
+            }
+            for server in servers
+        ]
+        context = {"rows": rows, "total": len(rows)}
+        return self.render(request, "servers", "Servers", context)
+
     # Helpers.
+
+    def unavailable_as_503(self, page):
+        """``page``, answering 503 with what is wrong when the registry cannot be read."""
+
+        @wraps(page)
+        def guarded(request, *args, **kwargs):
+            try:
+                return page(request, *args, **kwargs)
+            except RegistryUnavailable as exc:
+                logger.warning("channels_admin: %s", exc)
+                if wants_json(request):
+                    return JsonResponse({"error": str(exc)}, status=503)
+                context = {"error": str(exc)}
+                response = self.render(request, "unavailable", "Registry unavailable", context)
+                response.status_code = 503
+                return response
+
+        return guarded
 
     def url(self, name, *args):
         return reverse("admin:%s" % name, args=args, current_app=self.site.name)
@@ -492,10 +538,17 @@ async def read_layer(read, empty, **kwargs):
     of the page still shows."""
     try:
         return await read(**kwargs)
+    except RegistryUnavailable:
+        raise  # the registry's fault, not the layer's: the whole page says so
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
         note = "Could not list the groups: %s" % exc
+        if isinstance(exc, OSError) or type(exc).__module__.startswith("redis"):
+            note = (
+                "Could not list the groups: the channel layer's Redis is unreachable (%s: %s); "
+                "consumers that use the layer fail too." % (type(exc).__name__, exc)
+            )
         return {"layer": "default", "backend": None, "complete": False, "note": note, **empty}
 
 
