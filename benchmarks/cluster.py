@@ -152,8 +152,8 @@ def overhead(url, rounds):
             f" (target {floor}%)"
         )
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="cluster_settings", BENCH_REDIS_URL=url)
-    without = recorder.memory_in_fresh_process("plain", env)
-    with_recorder = recorder.memory_in_fresh_process("recorded", env)
+    without = recorder.memory_in_fresh_process("plain", env=env)
+    with_recorder = recorder.memory_in_fresh_process("recorded", env=env)
     print(
         f"Memory per live connection ({recorder.LIVE} live, RedisRegistry): without "
         f"{without:.0f} B, with {with_recorder:.0f} B, recorder adds "

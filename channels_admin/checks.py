@@ -77,3 +77,21 @@ def _check_redis_registry(dotted, value):
             id="channels_admin.E005",
         )
     ]
+
+
+@register()
+def check_prometheus(app_configs=None, **kwargs):
+    value = getattr(settings, "CHANNELS_ADMIN", {})
+    if not (isinstance(value, dict) and value.get("PROMETHEUS") is True):
+        return []
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        return [
+            Error(
+                "CHANNELS_ADMIN['PROMETHEUS'] is True but prometheus_client is not installed.",
+                hint="pip install 'channels-admin[prometheus]', or set PROMETHEUS to False.",
+                id="channels_admin.E015",
+            )
+        ]
+    return []

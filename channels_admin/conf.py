@@ -21,10 +21,28 @@ DEFAULTS = {
     "RECORD_TYPES": ["websocket", "http", "channel"],
     # Path prefixes never recorded (static files, the dashboard's own polling).
     "IGNORE_PATHS": ["/static/", "/admin/channels-routing/"],
-    # Header names whose values are replaced by REDACTED (case-insensitive).
+    # Header names and query-string keys (percent-decoded) containing any of these words have
+    # their values replaced by REDACTED (case-insensitive); so do Sec-WebSocket-Protocol
+    # entries after one containing a word (see recorder/records.py).
+    "REDACT_WORDS": [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "key",
+        "auth",
+        "jwt",
+        "session",
+        "signature",
+        "sig",
+        "code",
+        "credential",
+    ],
+    # Header names whose values are replaced too, whatever words they contain.
     "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
-    # Query-string keys containing any of these words have their values replaced.
-    "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
+    # More words for query-string keys only.
+    "REDACT_QUERY_KEYS": [],
     # Refuse every state-changing dashboard action (close, join, leave) and show no forms.
     "READ_ONLY": False,
     # The Redis registry (channels_admin.registry.redis.RedisRegistry): its server (None: the
@@ -33,6 +51,16 @@ DEFAULTS = {
     "REDIS_URL": None,
     "REDIS_PREFIX": "channels_admin",
     "HEARTBEAT": 5,
+    # Activity over time: seconds per bucket, and how many seconds of buckets are kept.
+    "ACTIVITY_BUCKET": 10,
+    "ACTIVITY_WINDOW": 3600,
+    # Keep each connection's recent frames: None (when DEBUG), True or False; how many, and
+    # how many characters of each.
+    "RECORD_EVENTS": None,
+    "MAX_EVENTS": 50,
+    "EVENT_PREVIEW": 200,
+    # Register channels_admin.metrics.ChannelsAdminCollector with prometheus_client at startup.
+    "PROMETHEUS": False,
     # Dotted path of the function that turns an action's exception into a reply (or re-raises).
     "EXCEPTION_HANDLER": "channels_admin.actions.exceptions.default_exception_handler",
 }
@@ -89,10 +117,20 @@ VALIDATORS = {
     ),
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
+    "REDACT_WORDS": (_strings, "must be a list of words"),
     "READ_ONLY": (lambda value: isinstance(value, bool), "must be True or False"),
     "REDIS_URL": (_redis_url, "must be a redis://, rediss:// or unix:// URL, or None"),
     "REDIS_PREFIX": (lambda value: isinstance(value, str) and value != "", "must be a name"),
     "HEARTBEAT": (_positive_number, "must be a number of seconds above 0"),
+    "ACTIVITY_BUCKET": (_positive_int, "must be a positive integer (seconds)"),
+    "ACTIVITY_WINDOW": (_positive_int, "must be a positive integer (seconds)"),
+    "RECORD_EVENTS": (
+        lambda value: value is None or isinstance(value, bool),
+        "must be None (on when DEBUG), True or False",
+    ),
+    "MAX_EVENTS": (_positive_int, "must be a positive integer"),
+    "EVENT_PREVIEW": (_positive_int, "must be a positive integer (characters)"),
+    "PROMETHEUS": (lambda value: isinstance(value, bool), "must be True or False"),
     "EXCEPTION_HANDLER": (
         _importable_callable,
         "must be the dotted path of a function (exc, context), e.g. "
@@ -112,7 +150,11 @@ def app_settings():
         merged = {**DEFAULTS, **getattr(settings, "CHANNELS_ADMIN", {})}
         # Derived once, for the recorder's per-connection work.
         merged["_redact_headers"] = frozenset(name.lower() for name in merged["REDACT_HEADERS"])
-        merged["_redact_query_keys"] = tuple(word.lower() for word in merged["REDACT_QUERY_KEYS"])
+        words = tuple(word.lower() for word in merged["REDACT_WORDS"])
+        merged["_redact_words"] = words
+        merged["_redact_query_keys"] = words + tuple(
+            word.lower() for word in merged["REDACT_QUERY_KEYS"]
+        )
         merged["_ignore_paths"] = tuple(merged["IGNORE_PATHS"])
         _cache = merged
     return _cache

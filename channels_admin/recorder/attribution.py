@@ -12,7 +12,8 @@ the process. :func:`instrument_layers` wraps four methods of each instance, once
   :func:`channels_admin.registry.close_connection`) is taken out before the consumer sees it,
   and the connection is closed with the code (and reason) it carries; a ``channels_admin.group``
   note (sent by :func:`channels_admin.registry.change_group` after its ``group_add`` or
-  ``group_discard``) is taken out too, and the change recorded as the admin user's.
+  ``group_discard``) is taken out too, and the change recorded as the admin user's; any other
+  message is noted in the connection's frames log (direction ``group``) when it keeps one.
 """
 
 from channels.layers import get_channel_layer
@@ -61,9 +62,14 @@ def instrument(layer, alias):
         while True:
             message = await receive(channel)
             kind = message.get("type")
-            if kind != CLOSE_MESSAGE and kind != GROUP_MESSAGE:
-                return message
             recording = by_channel.get(channel)
+            if kind != CLOSE_MESSAGE and kind != GROUP_MESSAGE:
+                if recording is not None:
+                    try:
+                        recording.delivered(message)
+                    except Exception as exc:
+                        report_failure(exc)
+                return message
             if recording is None:
                 continue
             if kind == CLOSE_MESSAGE:

@@ -4,7 +4,8 @@ import time
 from collections import OrderedDict, deque
 
 from channels_admin.conf import app_settings
-from channels_admin.registry.base import ORDER_FIELDS, Registry
+from channels_admin.recorder.activity import get_activity
+from channels_admin.registry.base import ORDER_FIELDS, Registry, live_rows
 from channels_admin.registry.servers import server_id, this_server
 
 
@@ -135,6 +136,12 @@ class MemoryRegistry(Registry):
                 "live": len(self.live),
             }
         ]
+
+    async def metrics(self):
+        live = {}
+        for record in list(self.live.values()):  # a scrape may run in another thread
+            _count(live, (record.type, record.consumer or "-", server_id()))
+        return {"live": live_rows(live), "totals": get_activity().sum_totals()}
 
     async def clear(self):
         self.live.clear()

@@ -5,16 +5,21 @@ in a region (``#live``) that the browser refreshes in place through htmx: such a
 (header ``HX-Target: live``) gets only that region back.
 """
 
+import functools
 import logging
 import math
 import time
 from datetime import UTC, datetime
-from functools import wraps
 from urllib.parse import quote
 
 from asgiref.sync import async_to_sync
 from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    ImproperlyConfigured,
+    PermissionDenied,
+    SuspiciousOperation,
+)
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -33,6 +38,7 @@ from channels_admin.registry import (
 )
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES, RegistryUnavailable
 from channels_admin.routing import get_default_application
+from channels_admin.views.charts import charts
 from channels_admin.views.tree import display_tree, draw_path
 
 logger = logging.getLogger("channels_admin.dashboard")
@@ -43,9 +49,12 @@ PROBLEMS = ("miss", "error")  # the decisions the overview shows as problems
 PROBLEMS_SHOWN = 10
 SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = permissions.CLOSE
+EVENTS_PERMISSION = permissions.VIEW_EVENTS
 MAX_BULK_CLOSE = 1000  # connections one bulk close (or one group's close) reaches at most
 MAX_REASON_BYTES = 123  # what a WebSocket close frame has room for
-PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers")
+PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers", "activity")
+#: What Django answers itself with a 4xx: the request's fault, not the dashboard's.
+CLIENT_ERRORS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
 
 #: The connections page's ``state`` filter: (value, label, registry arguments).
 STATES = (
@@ -63,10 +72,11 @@ class Dashboard:
 
     def __init__(self, site):
         self.site = site
+        self.outage = Outage()
 
     def get_urls(self):
         def view(page):
-            return self.protected(self.unavailable_as_503(page))
+            return self.protected(self.unavailable_on_failure(page))
 
         return [
             path("channels-routing/", view(self.overview), name="channels_admin_overview"),
@@ -108,6 +118,9 @@ class Dashboard:
             ),
             path("channels-routing/resolve/", view(self.resolve), name="channels_admin_resolve"),
             path("channels-routing/servers/", view(self.servers), name="channels_admin_servers"),
+            path(
+                "channels-routing/activity/", view(self.activity), name="channels_admin_activity"
+            ),
         ]
 
     def protected(self, view):
@@ -118,7 +131,7 @@ class Dashboard:
         and anyone refused an action, a 403 in the admin's look (JSON with ``?format=json``).
         """
 
-        @wraps(view)
+        @functools.wraps(view)
         def guarded(request, *args, **kwargs):
             try:
                 if not permissions.can_view(request.user):
@@ -158,9 +171,10 @@ class Dashboard:
             problems = await registry.decisions(outcome=PROBLEMS, limit=PROBLEMS_SHOWN)
             groups = await read_layer(group_counts, {"total": 0, "members": 0})
             servers = await registry.servers()
-            return summary, problems["decisions"], groups, servers
+            activity = await registry.activity()
+            return summary, problems["decisions"], groups, servers, activity
 
-        summary, problems, groups, servers = async_to_sync(fetch)()
+        summary, problems, groups, servers, activity = async_to_sync(fetch)()
         tree, tree_error = router_tree()
         data = {
             "live": {
@@ -179,6 +193,7 @@ class Dashboard:
             "problems": problems,
             "tree": tree,
             "tree_error": tree_error,
+            "activity": activity,
         }
         if wants_json(request):
             return JsonResponse(data)
@@ -189,6 +204,7 @@ class Dashboard:
             "outcomes": [(outcome, summary["outcomes"].get(outcome, 0)) for outcome in OUTCOMES],
             "problems": [decision_row(decision) for decision in problems],
             "display_tree": display_tree(tree) if tree else None,
+            "chart": charts(activity, table=False),
         }
         return self.render(request, "overview", "Channels routing", context)
 
@@ -213,6 +229,7 @@ class Dashboard:
         if wants_json(request):
             for record in found["connections"]:
                 record.pop("trace", None)  # on the connection's own page
+                record.pop("events", None)
             return JsonResponse(
                 {**found, "page": page, "pages": pages, "page_size": PAGE_SIZE, "order": order}
             )
@@ -237,10 +254,14 @@ class Dashboard:
             if wants_json(request):
                 return JsonResponse({"error": message}, status=404)
             raise Http404(message)
+        record = with_events_for(request.user, record)
         if wants_json(request):
             return JsonResponse({"connection": record})
+        row = connection_row(record, time.time())
+        if record["events"]:
+            row["events"] = [{**event, "at": timestamp(event["time"])} for event in row["events"]]
         context = {
-            "record": connection_row(record, time.time()),
+            "record": row,
             "can_close": permissions.can_act(request.user, CLOSE_PERMISSION),
             "can_manage_groups": permissions.can_act(request.user, permissions.MANAGE_GROUPS),
             "closable": record["state"] in ("connecting", "accepted")
@@ -378,7 +399,9 @@ class Dashboard:
     def groups(self, request):
         name = request.GET.get("name", "").strip()
         page = page_number(request)
-        found = async_to_sync(read_layer)(active_groups, {"groups": []}, name=name or None)
+        found = async_to_sync(read_layer)(
+            active_groups, {"groups": []}, name=name or None, registry=get_registry()
+        )
         total = len(found["groups"])
         pages = page_count(total)
         shown = found["groups"][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -472,25 +495,48 @@ class Dashboard:
         context = {"rows": rows, "total": len(rows)}
         return self.render(request, "servers", "Servers", context)
 
-    # Helpers.
+    def activity(self, request):
+        filters = {name: request.GET.get(name, "").strip() for name in ("consumer", "server")}
+        activity = async_to_sync(get_registry().activity)(
+            consumer=filters["consumer"] or None, server=filters["server"] or None
+        )
+        if wants_json(request):
+            return JsonResponse({"activity": activity})
+        context = {"filters": filters, "chart": charts(activity)}
+        return self.render(request, "activity", "Activity", context)
 
-    def unavailable_as_503(self, page):
-        """``page``, answering 503 with what is wrong when the registry cannot be read."""
+    # Failures.
 
-        @wraps(page)
+    def unavailable_on_failure(self, view):
+        """Return ``view`` answering 503 with the error, not 500, when what it reads fails
+        (the registry, its store, the channel layer); every page and action goes through it."""
+
+        @functools.wraps(view)
         def guarded(request, *args, **kwargs):
             try:
-                return page(request, *args, **kwargs)
-            except RegistryUnavailable as exc:
-                logger.warning("channels_admin: %s", exc)
-                if wants_json(request):
-                    return JsonResponse({"error": str(exc)}, status=503)
-                context = {"error": str(exc)}
-                response = self.render(request, "unavailable", "Registry unavailable", context)
-                response.status_code = 503
-                return response
+                response = view(request, *args, **kwargs)
+            except CLIENT_ERRORS:
+                raise
+            except Exception as exc:
+                error = self.outage.failed(exc)
+                return self.unavailable(request, view.__name__, error)
+            self.outage.recovered()
+            return response
 
         return guarded
+
+    def unavailable(self, request, page, error):
+        """Answer 503: ``{"error": ...}``, the live region saying so, or the whole page."""
+        if wants_json(request):
+            response = JsonResponse({"error": error}, status=503)
+        else:
+            context = {"error": error, "page": page}  # page: the tab to highlight
+            response = self.render(request, "unavailable", "Channels routing unavailable", context)
+            response.status_code = 503
+        response._has_been_logged = True  # by the Outage, once: not by django.request each time
+        return response
+
+    # Helpers.
 
     def url(self, name, *args):
         return reverse("admin:%s" % name, args=args, current_app=self.site.name)
@@ -498,9 +544,9 @@ class Dashboard:
     def render(self, request, page, title, context):
         """The page, or only its live region when htmx refreshes it."""
         request.current_app = self.site.name
-        template = "channels_admin/%s.html" % page
-        if is_live_refresh(request):
-            template = "channels_admin/live/%s.html" % page
+        names = ["channels_admin/%s.html" % page]
+        if is_live_refresh(request):  # pages without a live region answer in full
+            names.insert(0, "channels_admin/live/%s.html" % page)
         context = {
             **self.site.each_context(request),
             "title": title,
@@ -510,9 +556,44 @@ class Dashboard:
             "read_only": permissions.is_read_only(),
             **context,
         }
-        response = render(request, template, context)
+        response = render(request, names, context)
         patch_vary_headers(response, ("HX-Target",))
         return response
+
+
+class Outage:
+    """Whether the dashboard is failing: each new error logged once, and the recovery."""
+
+    def __init__(self):
+        self.error = None
+
+    def failed(self, exc):
+        """Log ``exc`` unless it is the error already logged; return its text."""
+        error = "%s: %s" % (type(exc).__name__, exc)
+        if error != self.error:
+            self.error = error
+            logger.error("The Channels routing dashboard cannot answer: %s", error, exc_info=exc)
+        return error
+
+    def recovered(self):
+        if self.error is not None:
+            logger.info(
+                "The Channels routing dashboard answers again (it failed with %s).", self.error
+            )
+            self.error = None
+
+
+def with_events_for(user, record):
+    """``record`` with its frames log only for users allowed to read frames (they are user
+    data); others learn that a log exists and how long it is (``events_count``)."""
+    events = record.get("events")
+    hidden = events is not None and not user.has_perm(EVENTS_PERMISSION)
+    return {
+        **record,
+        "events": None if hidden else events,
+        "events_count": None if events is None else len(events),
+        "events_hidden": hidden,
+    }
 
 
 def wants_json(request):
@@ -539,7 +620,7 @@ async def read_layer(read, empty, **kwargs):
     try:
         return await read(**kwargs)
     except RegistryUnavailable:
-        raise  # the registry's fault, not the layer's: the whole page says so
+        raise  # the whole page is unavailable, not only its groups
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
