@@ -197,6 +197,8 @@ def test_every_page_and_the_panel_pass_axe_light_and_dark(browser, demo_server, 
             "decisions/",
             "resolve/?path=/ws/chat/lobby/",
             "resolve/?path=/ws/nowhere/",
+            "servers/",
+            "activity/",
         ]
         for path in pages:
             dashboard.goto(demo_server.url + DASHBOARD + path)
