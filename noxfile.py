@@ -7,7 +7,9 @@ a missing interpreter or a combination that cannot be installed fails the sessio
 nothing is downloaded but packages.
 """
 
+import os
 import shutil
+import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -17,6 +19,23 @@ import nox
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 nox.options.download_python = "never"
+
+
+def expose_pyenv_versions():
+    """Let pyenv's shims answer ``python3.X`` for every installed version, current first."""
+    if shutil.which("pyenv") is None:
+        return
+
+    def pyenv(*args):
+        result = subprocess.run(["pyenv", *args], capture_output=True, text=True)
+        return result.stdout.replace(":", "\n").split()
+
+    current = pyenv("version-name")
+    others = [version for version in pyenv("versions", "--bare") if version not in current]
+    os.environ["PYENV_VERSION"] = ":".join(current + others)
+
+
+expose_pyenv_versions()
 
 #: Python, then the pins of one supported combination. README.md's "Compatibility" table
 #: lists exactly these.

@@ -17,11 +17,12 @@ import django  # noqa: E402
 
 django.setup()
 
-import channels_admin  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
+
+import channels_admin  # noqa: E402
 
 STATIC = re.compile(r"""(?:src|href)="(/static/channels_admin/[^"]+)\"""")
 
