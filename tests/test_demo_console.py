@@ -13,7 +13,7 @@ def test_demo_page_and_dashboard_log_no_console_error(browser, demo_server):
     context.set_default_timeout(TIMEOUT)
     page = context.new_page()
     errors = []
-    page.on("console", lambda message: message.type == "error" and errors.append(described(message)))
+    page.on("console", lambda message: errors.extend(console_errors(message)))
     page.on("pageerror", lambda error: errors.append(str(error)))
 
     log_in(page, demo_server)
@@ -38,6 +38,8 @@ def test_demo_page_and_dashboard_log_no_console_error(browser, demo_server):
     context.close()
 
 
-def described(message):
-    """Return a console message with where it came from (a failed load names its URL)."""
-    return "%s (%s)" % (message.text, message.location.get("url"))
+def console_errors(message):
+    """Return an error message with where it came from (a failed load names its URL)."""
+    if message.type != "error":
+        return []
+    return ["%s (%s)" % (message.text, message.location.get("url"))]
