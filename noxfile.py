@@ -47,7 +47,7 @@ COMBINATIONS = [
             "channels==4.2.0",
             "daphne==4.1.0",
             "asgiref==3.8.1",
-            "django-debug-toolbar==5.0.0",
+            "django-debug-toolbar==6.0.0",
             "channels-redis==4.2.0",
             "redis==5.0.0",
         ],
