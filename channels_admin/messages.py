@@ -36,6 +36,7 @@ from django.core.exceptions import ImproperlyConfigured
 logger = logging.getLogger(__name__)
 
 WEBSOCKET_REPLY_KEYS = frozenset({"accept", "text", "bytes", "close"})
+DECORATED = ("channel_session", "http_session", "user", "turn_taken")  # set by sessions.py
 
 
 def run_sync(async_function, *args):
@@ -138,7 +139,7 @@ class Message:
     """Content that arrived on a channel: ``message["key"]``, ``.channel``, ``.reply_channel``.
 
     ``connection`` is set when the message came from a connection a ``MessageRouter``
-    serves; the session decorators keep ``channel_session`` and the user there.
+    serves; the session decorators keep its HTTP session and user there.
     """
 
     def __init__(self, content, channel_name, channel_layer=None, *, connection=None):
@@ -183,6 +184,17 @@ class Message:
             self.channel_layer,
             connection=self.connection,
         )
+
+    def with_content(self, content):
+        """Return a message with ``content`` on the same channel and connection, sharing the
+        sessions, user and ordering turn the decorators gave this one."""
+        message = Message(
+            content, self.channel.name, self.channel_layer, connection=self.connection
+        )
+        for name in DECORATED:
+            if hasattr(self, name):
+                setattr(message, name, getattr(self, name))
+        return message
 
     def __repr__(self):
         return f"<Message on {self.channel.name}>"
@@ -270,8 +282,9 @@ REPLIES = {"websocket": WebsocketReplies, "http": HttpReplies}
 class Connection:
     """One client connection a ``MessageRouter`` serves: scope, reply channel, state.
 
-    ``channel_session`` is the dict ``message.channel_session`` points to for the life of the
-    connection; ``http_session`` and ``user`` are filled in by the session decorators.
+    ``http_session``, ``http_user`` and ``user`` are filled in by the session decorators, so
+    they are loaded once per connection; ``channel_session`` is the last channel session they
+    opened, which the ``MessageRouter`` deletes from the session store when the connection ends.
     """
 
     def __init__(self, scope, send, channel_name, channel_layer):
@@ -282,11 +295,12 @@ class Connection:
         self.replies = REPLIES[scope["type"]]()
         self.reply_channel = ReplyChannel(self)
         self.order = 0  # Channels 1's per-connection event counter
-        self.channel_session = {}
+        self.channel_session = None  # opened by a decorator; deleted when the connection ends
         self.http_session_loaded = False
         self.http_session = None
         self.http_user = None  # the user of the HTTP session (http_session_user)
         self.user = None  # the user carried by the channel session (channel_session_user)
+        self.user_id = None  # the channel session's user id that ``user`` was loaded for
 
     async def reply(self, content):
         for event in self.replies.events(content):

@@ -119,8 +119,7 @@ def test_as_route_with_attrs_names_the_users_consumer():
 
 
 class Room(WebsocketConsumer):
-    strict_ordering = True  # accepted; ordering is already strict on a MessageRouter
-    slight_ordering = True
+    slight_ordering = True  # accepted; a MessageRouter hands events over in order
 
     def connection_groups(self, room, **kwargs):
         return [f"room-{room}"]

@@ -10,7 +10,7 @@ object) is answered with ``{"error": "..."}`` and the connection stays open.
 import json
 
 from channels_admin.generic.websockets import JsonWebsocketConsumer
-from channels_admin.messages import Channel, Group, Message
+from channels_admin.messages import Channel, Group
 
 
 class WebsocketMultiplexer:
@@ -74,11 +74,8 @@ class WebsocketDemultiplexer(JsonWebsocketConsumer):
             self.send_error(f"the payload of stream {stream!r} must be an object")
             return
         if stream in self.consumers:
-            frame = Message(
-                {**self.message.content, "text": self.encode_json(payload)},
-                self.message.channel.name,
-                self.message.channel_layer,
-                connection=self.message.connection,
+            frame = self.message.with_content(
+                {**self.message.content, "text": self.encode_json(payload)}
             )
             self.consumers[stream](frame, **{**kwargs, "multiplexer": self.multiplexer(stream)})
         else:

@@ -1,9 +1,10 @@
 """
 Channels 1's websocket consumers: ``WebsocketConsumer`` and ``JsonWebsocketConsumer``.
 
-``strict_ordering`` and ``slight_ordering`` are accepted and change nothing: a
-``MessageRouter`` hands a connection's events to consumers one at a time, in the order the
-server received them, which is the guarantee ``strict_ordering`` bought in Channels 1.
+A ``MessageRouter`` hands a connection's events to consumers one at a time, in the order the
+server received them. ``strict_ordering = True`` adds Channels 1.1.8's ``enforce_ordering`` on
+top, for messages that arrive by other ways (``channels_admin.testing``, a worker's channel);
+``slight_ordering`` is accepted and changes nothing.
 """
 
 import json
@@ -49,9 +50,11 @@ class WebsocketConsumer(BaseConsumer):
     def get_handler(self, message, **kwargs):
         handler = super().get_handler(message, **kwargs)
         if self.http_user_and_session:
-            return sessions.channel_and_http_session_user_from_http(handler)
-        if self.http_user:
-            return sessions.channel_session_user_from_http(handler)
+            handler = sessions.channel_and_http_session_user_from_http(handler)
+        elif self.http_user:
+            handler = sessions.channel_session_user_from_http(handler)
+        if self.strict_ordering:
+            handler = sessions.enforce_ordering(handler)
         return handler
 
     @property

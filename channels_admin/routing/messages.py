@@ -30,10 +30,12 @@ When nothing matches:
 
 A consumer that raises is logged and the connection goes on; if it raised handling
 ``websocket.connect`` before answering, the handshake is rejected with close code **1011**.
+When the connection ends, the channel session a decorator opened for it is deleted.
 """
 
 import functools
 import importlib
+import inspect
 import logging
 import re
 import uuid
@@ -43,7 +45,7 @@ from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch, name_that_thing
+from channels.utils import await_many_dispatch
 from django.core.exceptions import ImproperlyConfigured
 
 from channels_admin.messages import Connection, Message
@@ -97,6 +99,18 @@ def compile_filters(filters, owner):
     return compiled
 
 
+def consumer_name(consumer):
+    """Return ``module.name`` of a consumer: a function, a class, a bound method or any
+    callable (an instance is named by its class)."""
+    if inspect.ismethod(consumer):
+        owner = consumer.__self__
+        owner = owner if isinstance(owner, type) else type(owner)
+        return f"{owner.__module__}.{owner.__name__}.{consumer.__name__}"
+    if not (isinstance(consumer, type) or inspect.isroutine(consumer)):
+        consumer = type(consumer)
+    return f"{getattr(consumer, '__module__', '?')}.{consumer.__name__}"
+
+
 def filter_text(value):
     """A message value as text for a filter; None (no match) when it is not text."""
     if isinstance(value, str):
@@ -129,7 +143,7 @@ class Route:
         if isinstance(consumer, str):
             consumer = import_by_path(consumer, "consumer")
         self.consumer = consumer
-        self.filters = compile_filters(filters, f"the route to {name_that_thing(consumer)}")
+        self.filters = compile_filters(filters, f"the route to {consumer_name(consumer)}")
 
     def match(self, message):
         if message.channel.name not in self.channels:
@@ -147,7 +161,7 @@ class Route:
 
     def __repr__(self):
         channels = self.channels[0] if len(self.channels) == 1 else self.channels
-        return f"route({channels!r}, {name_that_thing(self.consumer)}{filters_repr(self.filters)})"
+        return f"route({channels!r}, {consumer_name(self.consumer)}{filters_repr(self.filters)})"
 
 
 class RouteClass(Route):
@@ -165,7 +179,7 @@ class RouteClass(Route):
         super().__init__(sorted(consumer.channel_names()), consumer, **filters)
 
     def __repr__(self):
-        return f"route_class({name_that_thing(self.consumer)}{filters_repr(self.filters)})"
+        return f"route_class({consumer_name(self.consumer)}{filters_repr(self.filters)})"
 
 
 def resolve_routing(routing):
@@ -242,6 +256,15 @@ route_class = RouteClass
 include = Include
 
 
+def accept_connection(message, **kwargs):
+    """Accept a websocket: ``check_default()``'s consumer for ``websocket.connect``."""
+    message.reply_channel.send({"accept": True})
+
+
+def ignore_message(message, **kwargs):
+    """Do nothing: ``check_default()``'s consumer for websocket frames and disconnects."""
+
+
 class Router:
     """A whole routing: ``match(message)`` tries it in order; ``channels`` lists every
     channel name it can match, includes included. Bad routing fails here, at build time."""
@@ -250,6 +273,20 @@ class Router:
         self.root = Include(routing)
         self.routing = self.root.routing
         self.channels = self.root.channel_names()
+
+    def add_route(self, route):
+        """Append a routing object to the routing, after every other."""
+        self.routing.extend(resolve_routing([route]))
+        self.channels = self.root.channel_names()
+
+    def check_default(self, http_consumer=None):
+        """Append Channels 1's defaults: websockets are accepted and their frames ignored;
+        ``http.request`` goes to ``http_consumer`` if given (Django's views are served by the
+        ``http`` branch of a ``ProtocolTypeRouter``, not through messages)."""
+        if http_consumer is not None:
+            self.add_route(Route("http.request", http_consumer))
+        self.add_route(Route("websocket.connect", accept_connection))
+        self.add_route(Route(["websocket.receive", "websocket.disconnect"], ignore_message))
 
     def match(self, message):
         if message.channel.name not in self.channels:
@@ -285,8 +322,11 @@ class MessageRouter:
     def __init__(self, routing, channel_layer_alias=DEFAULT_CHANNEL_LAYER):
         self.router = Router(routing)
         self.routing = self.router.routing
-        self.channels = self.router.channels
         self.channel_layer_alias = channel_layer_alias
+
+    @property
+    def channels(self):
+        return self.router.channels
 
     async def __call__(self, scope, receive, send):
         channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -348,14 +388,25 @@ class MessageRouter:
             except Exception:
                 logger.exception(
                     "%s raised handling %s (path %r)",
-                    name_that_thing(consumer),
+                    consumer_name(consumer),
                     message.channel.name,
                     connection.scope.get("path"),
                 )
                 if message.channel.name == "websocket.connect" and connection.replies.pending:
                     await connection.reply({"close": CLOSE_CONSUMER_ERROR})
         if event["type"] in END_EVENTS or connection.replies.finished:
+            await self._forget_channel_session(connection)
             raise StopConsumer()
+
+    async def _forget_channel_session(self, connection):
+        """Delete the connection's channel session from the session store: no one reads it
+        once the reply channel is gone, and stores keep sessions for weeks."""
+        if connection.channel_session is None:
+            return
+        try:
+            await database_sync_to_async(connection.channel_session.delete)()
+        except Exception:
+            logger.exception("Could not delete the channel session of %s", connection)
 
     async def _unrouted(self, connection, message):
         channel, path = message.channel.name, connection.scope.get("path")
@@ -394,7 +445,7 @@ class MessageRouter:
             try:
                 await run_consumer(consumer, message, kwargs)
             except Exception:
-                logger.exception("%s raised on %s", name_that_thing(consumer), scope["channel"])
+                logger.exception("%s raised on %s", consumer_name(consumer), scope["channel"])
 
     def __repr__(self):
         return f"<MessageRouter {len(self.routing)} routes on {sorted(self.channels)}>"

@@ -85,6 +85,9 @@ DATABASES = {
 }
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Channels 1 channel sessions (legacy/) are read and written on every message: keep them in the
+# cache, as Channels 1 advised, rather than in the database.
+CHANNEL_SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 # `make demo-cluster`: the workers share a channels_redis layer and the Redis registry.
 DEMO_REDIS_URL = os.environ.get("DEMO_REDIS_URL")
