@@ -29,6 +29,7 @@ def main(demo_user_args):
     redis_server = shutil.which("redis-server")
     if redis_server is None:
         sys.exit("redis-server is not installed (apt-get install redis-server)")
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in background
     signal.signal(signal.SIGTERM, lambda *args: sys.exit(0))
     processes = []
     with tempfile.TemporaryDirectory(prefix="channels-admin-cluster-") as workdir:
@@ -36,10 +37,10 @@ def main(demo_user_args):
             processes.append(start_redis(redis_server, redis_port, workdir))
             env = dict(
                 os.environ,
-                DJANGO_SETTINGS_MODULE="demo.settings",
                 DEMO_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
                 DEMO_WORKERS=" ".join(map(str, ports)),
             )
+            env.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
             manage(env, "migrate", "--noinput", "-v", "0")
             manage(env, "demo_user", *demo_user_args)
             for port in ports:
