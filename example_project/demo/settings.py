@@ -105,7 +105,7 @@ if DEMO_REDIS_URL:
         "REDIS_URL": DEMO_REDIS_URL,
         "HEARTBEAT": 2,
     }
-# The other workers' addresses, for the demo page's sockets to each of them.
+# The cluster's worker ports (`make demo-cluster`): the demo page opens a socket to each.
 DEMO_WORKERS = os.environ.get("DEMO_WORKERS", "").split()
 
 LANGUAGE_CODE = "en-us"
