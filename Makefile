@@ -59,3 +59,4 @@ benchmarks: $(VENV)/.test-installed
 	$(PY) benchmarks/dispatch.py
 	$(PY) benchmarks/recorder.py
 	$(PY) benchmarks/dashboard.py
+	$(PY) benchmarks/frames.py

@@ -7,7 +7,10 @@ ever slows a round down). The recorder's own CPU per echoed message is then time
 in-process, away from the network and the machine's load. Last, tracemalloc measures the
 memory the recorder adds per live connection, with the headers a real client sends: each
 side in a fresh Python process, so neither finds tables the other grew (asyncio's set of
-tasks, for one).
+tasks, for one). Each figure is taken twice for the recorder: with its default work
+(routing decision, counters, activity buckets) and with each connection's frames log on
+(``RECORD_EVENTS``); memory also with every connection's log full (MAX_EVENTS frames of a
+preview's full length).
 
     python benchmarks/recorder.py [--rounds 7]
 """
@@ -47,7 +50,7 @@ CLIENT_HEADERS = [  # what the `websockets` client sends
 ]
 
 
-def start_daphne(app):
+def start_daphne(app, settings="demo.settings", events=False, **environ):
     import socket
 
     with socket.socket() as sock:
@@ -55,9 +58,11 @@ def start_daphne(app):
         port = sock.getsockname()[1]
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="demo.settings",
+        DJANGO_SETTINGS_MODULE=settings,
         DJANGO_SECRET_KEY="benchmark",
+        **environ,
         PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT), str(ROOT / "example_project")]),
+        RECORDER_EVENTS="1" if events else "0",
     )
     process = subprocess.Popen(
         [
@@ -119,8 +124,12 @@ def cpu_seconds(process):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def throughput(rounds):
-    servers = {app: start_daphne(app) for app in ("plain", "recorded")}
+async def throughput(rounds, settings="demo.settings", **environ):
+    servers = {
+        "plain": start_daphne("plain", settings, **environ),
+        "recorded": start_daphne("recorded", settings, **environ),
+        "events": start_daphne("recorded", settings, events=True, **environ),
+    }
     results = {
         app: {"messages": [], "connections": [], "cpu_messages": 0.0, "cpu_connections": 0.0}
         for app in servers
@@ -147,12 +156,16 @@ async def throughput(rounds):
     return results
 
 
-async def memory_per_connection(app_name):
-    """Bytes per live connection of one app of recorder_app: LIVE connections kept open."""
+async def memory_per_connection(app_name, frames=0):
+    """Bytes per live connection of one app of recorder_app: LIVE connections kept open,
+    each having echoed ``frames`` frames as long as a preview."""
     import recorder_app
     from channels.testing import WebsocketCommunicator
 
+    from channels_admin.conf import app_settings
+
     app = getattr(recorder_app, app_name)
+    length = app_settings()["EVENT_PREVIEW"]
     warm = WebsocketCommunicator(app, "/echo/warm/", headers=CLIENT_HEADERS)
     await warm.connect()
     await warm.disconnect()
@@ -164,6 +177,9 @@ async def memory_per_connection(app_name):
         communicator = WebsocketCommunicator(app, f"/echo/r{number}/", headers=CLIENT_HEADERS)
         communicator.scope["client"] = ["127.0.0.1", 40000 + number % 20000]
         await communicator.connect()
+        for sent in range(frames):  # each frame a new string, as from a network
+            await communicator.send_to(text_data=str(sent).ljust(length, "y"))
+            await communicator.receive_from(timeout=30)  # tracemalloc slows everything
         communicators.append(communicator)
     gc.collect()
     used = tracemalloc.get_traced_memory()[0] - before
@@ -186,7 +202,7 @@ async def paired_cost(without, with_recorder, pairs=PAIRS):
     return statistics.median(differences)
 
 
-async def cost_per_echo():
+async def cost_per_echo(events=False):
     """CPU the recorder's receive/send wrappers add to one echoed message, in-process."""
     import recorder_app
 
@@ -204,7 +220,7 @@ async def cost_per_echo():
         pass
 
     scope = {"type": "websocket", "path": "/echo/r0/", "headers": [], "query_string": b""}
-    settings = app_settings()
+    settings = {**app_settings(), "RECORD_EVENTS": events}
     recording = Recording(recorder_app.plain, scope, receive, send, MemoryRegistry(), settings)
     recording.routed = True  # as after the connection's first message
 
@@ -241,52 +257,72 @@ async def cost_per_connection():
     return 1e6 * await paired_cost(plain, recorded) / CYCLES
 
 
-def memory_in_fresh_process(app_name):
-    command = [sys.executable, __file__, "--memory-of", app_name]
-    return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+def memory_in_fresh_process(app_name, events=False, frames=0, env=None):
+    command = [sys.executable, __file__, "--memory-of", app_name, "--frames", str(frames)]
+    env = dict(env or os.environ, RECORDER_EVENTS="1" if events else "0")
+    run = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return float(run.stdout)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--memory-of", choices=["plain", "recorded"], help=argparse.SUPPRESS)
+    parser.add_argument("--frames", type=int, default=0, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.memory_of:
-        print(asyncio.run(memory_per_connection(arguments.memory_of)))
+        print(asyncio.run(memory_per_connection(arguments.memory_of, arguments.frames)))
         return
     rounds = arguments.rounds
     measured = asyncio.run(throughput(rounds))
-    plain, recorded = measured["plain"], measured["recorded"]
+    plain = measured["plain"]
     print(f"WebSocket echo through daphne, {rounds} alternating rounds")
     print("  wall clock, best round (median), sensitive to other load on the machine:")
     for kind, unit in (("messages", "messages/s"), ("connections", "connections/s")):
-        best_plain, best_recorded = max(plain[kind]), max(recorded[kind])
-        print(
-            f"    {unit:<14} without {best_plain:7.0f} ({statistics.median(plain[kind]):5.0f})"
-            f"   with {best_recorded:7.0f} ({statistics.median(recorded[kind]):5.0f})"
-            f"   {100 * best_recorded / best_plain:5.1f}%"
-        )
+        best_plain = max(plain[kind])
+        print(f"    {unit:<14} without {best_plain:7.0f} ({statistics.median(plain[kind]):5.0f})")
+        for side in ("recorded", "events"):
+            best, median = max(measured[side][kind]), statistics.median(measured[side][kind])
+            print(
+                f"    {'':<14} {side:<8}{best:7.0f} ({median:5.0f})"
+                f"   {100 * best / best_plain:5.1f}%"
+            )
     print("  server CPU per operation, summed over all rounds (capacity of a CPU-bound server):")
     counts = {"messages": CONNECTIONS * MESSAGES * rounds, "connections": OPENS * rounds}
     for kind, unit, floor in (("messages", "message", 95), ("connections", "connection", 90)):
         cost_plain = 1e6 * plain[f"cpu_{kind}"] / counts[kind]
-        cost_recorded = 1e6 * recorded[f"cpu_{kind}"] / counts[kind]
-        ratio = 100 * cost_plain / cost_recorded
-        verdict = "ok" if ratio >= floor else f"BELOW {floor}%"
-        print(
-            f"    per {unit:<11} without {cost_plain:7.1f} us   with {cost_recorded:7.1f} us"
-            f"   capacity kept {ratio:5.1f}%  ({verdict}, target {floor}%)"
-        )
+        print(f"    per {unit:<11} without {cost_plain:7.1f} us")
+        for side in ("recorded", "events"):
+            cost = 1e6 * measured[side][f"cpu_{kind}"] / counts[kind]
+            ratio = 100 * cost_plain / cost
+            target = f"target {floor}%" if side == "recorded" else "no target"
+            verdict = "ok" if ratio >= floor or side == "events" else f"BELOW {floor}%"
+            print(
+                f"    {'':<15} {side:<8}{cost:7.1f} us   capacity kept {ratio:5.1f}%"
+                f"  ({verdict}, {target})"
+            )
     print("  the recorder's own CPU, in-process (median of back-to-back pairs):")
     print(f"    per message     {asyncio.run(cost_per_echo()):5.0f} ns (receive + send)")
+    print(f"    per message     {asyncio.run(cost_per_echo(True)):5.0f} ns, frames log on")
     print(f"    per connection  {asyncio.run(cost_per_connection()):5.1f} us (open, echo, close)")
-    without, with_recorder = map(memory_in_fresh_process, ("plain", "recorded"))
+    without = memory_in_fresh_process("plain")
+    with_recorder = memory_in_fresh_process("recorded")
     added = with_recorder - without
     verdict = "ok" if added <= 2048 else "ABOVE 2 KiB"
     print(
         f"Memory per live connection ({LIVE} live, tracemalloc): without {without:.0f} B, "
         f"with {with_recorder:.0f} B, recorder adds {added:.0f} B ({verdict})"
     )
+    from channels_admin.conf import DEFAULTS
+
+    for frames, what in ((0, "empty"), (DEFAULTS["MAX_EVENTS"], "full")):
+        baseline = memory_in_fresh_process("plain", frames=frames) if frames else without
+        logged = memory_in_fresh_process("recorded", events=True, frames=frames)
+        print(
+            f"  frames log on, {what} ({frames} frames of {DEFAULTS['EVENT_PREVIEW']} characters"
+            f" echoed): without {baseline:.0f} B, with {logged:.0f} B,"
+            f" recorder adds {logged - baseline:.0f} B"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The echo application the recorder benchmark serves, without and with the recorder.
 
 Both share one tree: a ProtocolTypeRouter and a URLRouter in front of a stock
-AsyncWebsocketConsumer that has a channel layer (so channel attribution runs too).
+AsyncWebsocketConsumer that has a channel layer (so channel attribution runs too). The
+recorder keeps each connection's frames when ``RECORDER_EVENTS=1`` is in the environment,
+not otherwise (whatever the demo's DEBUG says).
 """
 
 import os
@@ -9,7 +11,9 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
 
 import django  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+settings.CHANNELS_ADMIN = {"RECORD_EVENTS": os.environ.get("RECORDER_EVENTS") == "1"}
 django.setup()
 
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402

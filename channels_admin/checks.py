@@ -38,7 +38,7 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
         elif key == "REGISTRY":
-            errors.extend(_check_registry(setting))
+            errors.extend(_check_registry(setting) or _check_redis_registry(setting, value))
     return errors
 
 
@@ -54,4 +54,42 @@ def _check_registry(dotted):
             "channels_admin.registry.base.Registry; got %r." % dotted
         )
         return [Error(message, id="channels_admin.E004")]
+    return []
+
+
+def _check_redis_registry(dotted, value):
+    """The Redis registry needs a Redis: ``REDIS_URL``, or a channels_redis default layer."""
+    from channels_admin.registry.redis_store import layer_redis_url
+
+    try:
+        from channels_admin.registry.redis import RedisRegistry
+    except ImportError:  # redis-py is not installed, so REGISTRY is not the Redis one
+        return []
+    if not issubclass(import_string(dotted), RedisRegistry):
+        return []
+    if value.get("REDIS_URL") or layer_redis_url(getattr(settings, "CHANNEL_LAYERS", None)):
+        return []
+    return [
+        Error(
+            "CHANNELS_ADMIN['REDIS_URL'] is required when REGISTRY is %s." % dotted,
+            hint="Set it to your Redis, e.g. 'redis://127.0.0.1:6379/0', or use a "
+            'channels_redis layer as CHANNEL_LAYERS["default"] (its first host is the default).',
+            id="channels_admin.E005",
+        )
+    ]
+@register()
+def check_prometheus(app_configs=None, **kwargs):
+    value = getattr(settings, "CHANNELS_ADMIN", {})
+    if not (isinstance(value, dict) and value.get("PROMETHEUS") is True):
+        return []
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        return [
+            Error(
+                "CHANNELS_ADMIN['PROMETHEUS'] is True but prometheus_client is not installed.",
+                hint="pip install 'channels-admin[prometheus]', or set PROMETHEUS to False.",
+                id="channels_admin.E015",
+            )
+        ]
     return []

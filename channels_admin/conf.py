@@ -25,6 +25,24 @@ DEFAULTS = {
     "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
     # Query-string keys containing any of these words have their values replaced.
     "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
+    # The Redis registry (channels_admin.registry.redis.RedisRegistry): its server (None: the
+    # first host of CHANNEL_LAYERS["default"] when that is a channels_redis layer), the prefix
+    # of its keys, and how often (seconds) each worker renews its entry and counters.
+    "REDIS_URL": None,
+    "REDIS_PREFIX": "channels_admin",
+    "HEARTBEAT": 5,
+    # Activity over time: seconds per bucket, and how many seconds of buckets are kept.
+    "ACTIVITY_BUCKET": 10,
+    "ACTIVITY_WINDOW": 3600,
+    # Keep each connection's recent frames: None (when DEBUG), True or False; how many, and
+    # how many characters of each.
+    "RECORD_EVENTS": None,
+    "MAX_EVENTS": 50,
+    "EVENT_PREVIEW": 200,
+    # Register channels_admin.metrics.ChannelsAdminCollector with prometheus_client at startup.
+    "PROMETHEUS": False,
+    # Dotted path of the function that turns an action's exception into a reply (or re-raises).
+    "EXCEPTION_HANDLER": "channels_admin.actions.exceptions.default_exception_handler",
 }
 
 REDACTED = "[redacted]"
@@ -41,6 +59,25 @@ def _strings(value):
 
 def _dotted_path(value):
     return isinstance(value, str) and "." in value
+
+
+def _redis_url(value):
+    return value is None or (
+        isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://"))
+    )
+
+
+def _positive_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _importable_callable(value):
+    from django.utils.module_loading import import_string
+
+    try:
+        return _dotted_path(value) and callable(import_string(value))
+    except Exception:  # ImportError, or whatever the module raises on import
+        return False
 
 
 #: For each key, a test of the value and what the check says when it fails.
@@ -60,6 +97,23 @@ VALIDATORS = {
     ),
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
+    "REDIS_URL": (_redis_url, "must be a redis://, rediss:// or unix:// URL, or None"),
+    "REDIS_PREFIX": (lambda value: isinstance(value, str) and value != "", "must be a name"),
+    "HEARTBEAT": (_positive_number, "must be a number of seconds above 0"),
+    "ACTIVITY_BUCKET": (_positive_int, "must be a positive integer (seconds)"),
+    "ACTIVITY_WINDOW": (_positive_int, "must be a positive integer (seconds)"),
+    "RECORD_EVENTS": (
+        lambda value: value is None or isinstance(value, bool),
+        "must be None (on when DEBUG), True or False",
+    ),
+    "MAX_EVENTS": (_positive_int, "must be a positive integer"),
+    "EVENT_PREVIEW": (_positive_int, "must be a positive integer (characters)"),
+    "PROMETHEUS": (lambda value: isinstance(value, bool), "must be True or False"),
+    "EXCEPTION_HANDLER": (
+        _importable_callable,
+        "must be the dotted path of a function (exc, context), e.g. "
+        "'channels_admin.actions.exceptions.debug_exception_handler'",
+    ),
 }
 
 _cache = None

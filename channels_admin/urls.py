@@ -9,7 +9,8 @@ The default admin site gets them when ``channels_admin`` is installed (see
 Names (in the site's namespace, e.g. ``admin:channels_admin_connections``):
 ``channels_admin_overview``, ``channels_admin_connections``, ``channels_admin_connection``
 (id), ``channels_admin_close`` (id, POST), ``channels_admin_groups``,
-``channels_admin_decisions``, ``channels_admin_resolve``.
+``channels_admin_decisions``, ``channels_admin_resolve``, ``channels_admin_servers``,
+``channels_admin_activity``.
 """
 
 from channels_admin.views import Dashboard

@@ -91,7 +91,9 @@ async def test_on_daphne_garbage_never_closes_the_socket_and_broadcasts_arrive(d
     async with connect(url, origin=origin) as alice, connect(url, origin=origin) as bob:
         # Daphne itself closes frames over 1 MiB (1009, --websocket-max-message-size).
         padded = json.dumps({"action": "ping", "padding": "x" * 900_000})
-        for frame in [b"\x00binary", "not json", "[1]", "{}", padded]:
+        deep = '{"action": "ping", "request_id": ' + "[" * 965 + "]" * 965 + "}"
+        named_self = json.dumps({"action": "ping", "self": 1})
+        for frame in [b"\x00binary", "not json", "[1]", "{}", padded, deep, named_self]:
             await alice.send(frame)
             assert (await receive_reply(alice))["status"] == 400
         await alice.send(json.dumps({"action": "create", "route": "v1/rooms/", "name": "e2e"}))

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.urls import path
 
 from channels_admin.actions import AsyncAPIActionHandler, AsyncAPIConsumer, async_action
-from channels_admin.actions.permissions import AllowAny, BasePermission, IsAuthenticated
+from channels_admin.actions.permissions import AllowAny, BasePermission, IsAuthenticatedStrictly
 from tests.test_actions import call, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +49,7 @@ class Open(AsyncAPIActionHandler):
 
 
 class MembersOnly(AsyncAPIConsumer):
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (IsAuthenticatedStrictly,)
     routepatterns = [path("open/", Open.as_aaah())]
 
     @async_action

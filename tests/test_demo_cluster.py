@@ -1,4 +1,5 @@
-"""`make demo-cluster`: Redis and three daphne workers start, share one layer, and stop."""
+"""`make demo-cluster`: Redis and three daphne workers start, share one layer and one
+dashboard, and stop."""
 
 import asyncio
 import json
@@ -12,6 +13,7 @@ import pytest
 import websockets
 
 from tests.conftest import EXAMPLE_PROJECT, ROOT, free_port, port_open, stop, wait_until
+from tests.test_dashboard_e2e import Session, poll
 
 pytestmark = pytest.mark.redis
 
@@ -31,19 +33,19 @@ def test_three_workers_share_the_layer_and_ctrl_c_stops_everything(tmp_path):
     ports = [first + offset for offset in range(WORKERS)]
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="tests.cluster_settings",
+        DJANGO_SETTINGS_MODULE="demo.settings",  # the script's default; pytest set another
         DEMO_PORT=str(first),
         DEMO_STATE=str(tmp_path / "state"),
         DEMO_DATABASE=str(tmp_path / "demo.sqlite3"),
         TMPDIR=str(tmp_path),
         PYTHONPATH=os.pathsep.join([str(ROOT), str(EXAMPLE_PROJECT)]),
     )
+    log = tmp_path / "cluster.log"
     script = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "demo_cluster.py"), "--port", str(first)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         wait_until(lambda: all(port_open(port) for port in ports), "the cluster", script, 90)
@@ -52,6 +54,16 @@ def test_three_workers_share_the_layer_and_ctrl_c_stops_everything(tmp_path):
             assert json.dumps([str(port) for port in ports]).encode() in page
         assert asyncio.run(message_crosses_workers(ports[0], ports[-1])) == "hello cluster"
         (workdir,) = tmp_path.glob("channels-admin-cluster-*")
+
+        # One worker's dashboard shows the three workers as live servers.
+        staff = Session(f"http://127.0.0.1:{ports[1]}")
+        staff.log_in("admin", log.read_text().rsplit("with password '", 1)[1].split("'")[0])
+        servers = poll(
+            lambda: staff.get_json("/admin/channels-routing/servers/?format=json")["servers"],
+            lambda found: sum(server["alive"] for server in found) == WORKERS,
+            "three live servers",
+        )
+        assert len({server["pid"] for server in servers}) == WORKERS
 
         script.send_signal(signal.SIGINT)
         assert script.wait(timeout=60) == 0

@@ -260,6 +260,7 @@ async def test_close_message_never_reaches_the_consumer(registry):
 RECORD_FIELDS = [
     "id",
     "pid",
+    "server",
     "type",
     "path",
     "query_string",
@@ -289,6 +290,7 @@ RECORD_FIELDS = [
     "messages_out",
     "bytes_in",
     "bytes_out",
+    "events",
 ]
 DECISION_FIELDS = [
     "connection",

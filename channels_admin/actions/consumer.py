@@ -8,9 +8,15 @@ the wire format of rest_framework_channels; a ``request_id`` sent with the frame
 A frame without a route, or whose route nothing matches, goes to the consumer's own actions.
 
 Every problem with a frame is a reply and the connection stays open: 400 for a binary frame,
-invalid JSON, a frame that is not an object, a missing ``action`` or bad arguments; 403 for
-a refused permission; 404 for a route nothing matches; 405 for an unknown action; 500 for an
-exception inside an action (the client gets a generic message, the log the traceback).
+invalid JSON, JSON nested deeper than ``max_json_depth``, a frame that is not an object, a
+missing ``action`` or bad arguments; 403 for a refused permission; 404 for a route nothing
+matches; 405 for an unknown action; 500 for an exception inside an action (the client gets a
+generic message, the log the traceback). The consumer's exception handler decides these
+replies (see :mod:`channels_admin.actions.exceptions`); one that returns None re-raises.
+
+A ``mode="broadcast"`` action sends its group ``{"type", "data", "status"}`` events, as
+rest_framework_channels does; ``broadcast_as_reply = True`` adds ``errors``, ``action`` and
+``route``, so that members get reply-shaped frames.
 
 Close codes:
 
@@ -23,21 +29,23 @@ Close codes:
   consumer's own limit, a 400 reply, for servers that allow more.
 """
 
+import inspect
 import json
-import logging
 
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.module_loading import import_string
 
-from channels_admin.actions.exceptions import ActionError, status_and_errors
+from channels_admin import jsonframes
+from channels_admin.actions.exceptions import ActionError
 from channels_admin.actions.handlers import ActionRequest, AsyncAPIActionHandler, json_type
 from channels_admin.actions.permissions import ask
 from channels_admin.actions.routing import innermost
+from channels_admin.conf import app_settings
 from channels_admin.routing.trace import record_step
-
-logger = logging.getLogger("channels_admin.actions")
 
 CLOSE_REFUSED = 4403
 CLOSE_BAD_GROUP = 4400
@@ -49,10 +57,17 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
     ``permission_classes`` guard the connection and every action on it (a handler's own
     permissions are checked after them). With ``group_send_lookup_kwargs`` set and the
     connection's URL capturing that kwarg, the connection joins that group on connect.
-    Frames longer than ``max_frame_size`` characters are refused with a 400 before decoding.
+    Frames longer than ``max_frame_size`` characters are refused with a 400 before decoding,
+    frames nesting deeper than ``max_json_depth`` with a 400 after.
+
+    ``exception_handler`` (a function or its dotted path) overrides
+    ``CHANNELS_ADMIN["EXCEPTION_HANDLER"]`` for this consumer.
     """
 
     max_frame_size = 1024 * 1024
+    max_json_depth = jsonframes.MAX_JSON_DEPTH
+    exception_handler = None
+    broadcast_as_reply = False
     refused = False
     json_encoder_class = DjangoJSONEncoder
 
@@ -91,7 +106,7 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
         except StopConsumer:
             raise
         except Exception as exc:
-            await self.reply_error(exc, content)
+            await self.handle_exception(exc, content)
 
     def decode_frame(self, text_data):
         """The frame as a dict, or ``ActionError(400)`` saying why it is not one."""
@@ -104,8 +119,10 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
                 f"{self.max_frame_size} (max_frame_size).",
             )
         try:
-            content = json.loads(text_data)
-        except (ValueError, RecursionError) as exc:
+            content = jsonframes.loads(text_data, self.max_json_depth)
+        except jsonframes.TooDeeplyNested as exc:
+            raise ActionError(400, f"{exc} (max_json_depth).")
+        except ValueError as exc:
             raise ActionError(400, f"Invalid JSON: {exc}.")
         if not isinstance(content, dict):
             raise ActionError(
@@ -138,29 +155,50 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
 
     async def reply(self, action, route, data=None, errors=None, status=200, request_id=None):
         """Send one reply frame in the rest_framework_channels format."""
-        frame = {
-            "errors": errors or [],
-            "data": data,
-            "action": action,
-            "route": route,
-            "status": status,
-        }
-        if request_id is not None:
-            frame["request_id"] = request_id
-        await self.send_json(frame)
+        await self.send_json(reply_frame(action, route, data, errors, status, request_id))
 
-    async def reply_error(self, exc, content):
-        status, errors = status_and_errors(exc)
+    async def handle_exception(self, exc, content):
+        """Reply to a frame whose handling raised ``exc``, as the exception handler says.
+
+        Only strings from the frame are echoed as its action and route; if the reply cannot be
+        encoded with the frame's ``request_id``, it is sent without it.
+        """
         action, route = content.get("action"), content.get("route")
-        if status == 500:
-            logger.error("Action %r on route %r failed", action, route, exc_info=exc)
-        await self.reply(
-            action if isinstance(action, str) else None,
-            route if isinstance(route, str) else None,
-            errors=errors,
-            status=status,
-            request_id=content.get("request_id"),
+        context = {
+            "consumer": self,
+            "action": action if isinstance(action, str) else None,
+            "route": route if isinstance(route, str) else None,
+        }
+        handler = self.get_exception_handler()
+        if inspect.iscoroutinefunction(handler):
+            answer = await handler(exc, context)
+        else:
+            answer = await database_sync_to_async(handler)(exc, context)
+        if answer is None:
+            raise exc
+        frame = reply_frame(
+            context["action"],
+            context["route"],
+            answer.get("data"),
+            answer.get("errors"),
+            answer["status"],
+            content.get("request_id"),
         )
+        try:
+            text = await self.encode_json(frame)
+        except (TypeError, ValueError, RecursionError):
+            frame.pop("request_id", None)
+            text = await self.encode_json(frame)
+        await self.send(text_data=text)
+
+    def get_exception_handler(self):
+        """Return the consumer's ``exception_handler``, else the setting's."""
+        handler = inspect.getattr_static(self, "exception_handler")
+        if isinstance(handler, staticmethod):
+            handler = handler.__func__
+        if handler is None:
+            handler = app_settings()["EXCEPTION_HANDLER"]
+        return import_string(handler) if isinstance(handler, str) else handler
 
     def check_group_name(self, name):
         if self.channel_layer is None:
@@ -188,22 +226,33 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
     async def broadcast(self, group, event_type, request, data, status):
         """Send an action's result to every member of ``group`` as an ``event_type`` event."""
         self.check_group_name(group)
-        await self.channel_layer.group_send(
-            group,
-            {
+        if self.broadcast_as_reply:
+            event = {
                 "type": event_type,
-                "errors": [],
-                "data": data,
-                "action": request.action,
-                "route": request.route,
-                "status": status,
-            },
-        )
+                **reply_frame(request.action, request.route, data, None, status),
+            }
+        else:
+            event = {"type": event_type, "data": data, "status": status}
+        await self.channel_layer.group_send(group, event)
 
     async def general_broadcast(self, event):
-        """The default broadcast event: forwarded to the client as a reply-shaped frame."""
+        """The default broadcast event: forwarded to the client without its ``type``."""
         await self.send_json({key: value for key, value in event.items() if key != "type"})
 
     @classmethod
     async def encode_json(cls, content):
         return json.dumps(content, cls=cls.json_encoder_class)
+
+
+def reply_frame(action, route, data=None, errors=None, status=200, request_id=None):
+    """Return a reply in the rest_framework_channels format (plus ``request_id`` if given)."""
+    frame = {
+        "errors": errors or [],
+        "data": data,
+        "action": action,
+        "route": route,
+        "status": status,
+    }
+    if request_id is not None:
+        frame["request_id"] = request_id
+    return frame

@@ -49,8 +49,9 @@ def async_action(func=None, *, name=None, mode="response", **options):
         else:
 
             @functools.wraps(method)
-            async def action(self, *args, **kwargs):
-                return await database_sync_to_async(method)(self, *args, **kwargs)
+            async def action(self, /, *args, **kwargs):
+                call = functools.partial(method, self, *args, **kwargs)
+                return await database_sync_to_async(call)()
 
         action.action_options = ActionOptions(name or method.__name__, mode, **options)
         return action

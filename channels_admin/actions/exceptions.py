@@ -1,7 +1,16 @@
-"""How an action's failure becomes a reply: a status and a list of error strings."""
+"""How an action's failure becomes a reply: a status and a list of error strings.
+
+A consumer hands every exception raised while it handles a frame to its exception handler
+(``AsyncAPIConsumer.exception_handler``, else ``CHANNELS_ADMIN["EXCEPTION_HANDLER"]``, else
+:func:`default_exception_handler`), which says what to reply, or to re-raise.
+"""
+
+import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
+
+logger = logging.getLogger("channels_admin.actions")
 
 INTERNAL_ERROR = "Internal server error."
 
@@ -35,3 +44,31 @@ def status_and_errors(exc):
     if isinstance(exc, ValidationError):
         return 400, exc.messages
     return 500, [INTERNAL_ERROR]
+
+
+def default_exception_handler(exc, context):
+    """Reply ``{"status", "errors"}`` for ``exc`` (see :func:`status_and_errors`); log a 500.
+
+    The default ``CHANNELS_ADMIN["EXCEPTION_HANDLER"]``. An exception handler takes the
+    exception and ``context`` (``{"consumer", "action", "route"}``; action and route are None
+    when the frame had none) and returns the reply's ``status`` and ``errors`` (and optionally
+    ``data``) as a dict, or None to re-raise the exception out of the consumer.
+    """
+    status, errors = status_and_errors(exc)
+    if status == 500:
+        logger.error(
+            "Action %r on route %r failed", context["action"], context["route"], exc_info=exc
+        )
+    return {"status": status, "errors": errors}
+
+
+def debug_exception_handler(exc, context):
+    """Re-raise what would be a 500 and reply to the rest as the default handler does.
+
+    For tests: ``CHANNELS_ADMIN = {"EXCEPTION_HANDLER":
+    "channels_admin.actions.exceptions.debug_exception_handler"}`` makes an action's bug raise
+    out of the consumer (``WebsocketCommunicator`` re-raises it in the test), while 4xx
+    replies stay replies.
+    """
+    status, errors = status_and_errors(exc)
+    return None if status == 500 else {"status": status, "errors": errors}

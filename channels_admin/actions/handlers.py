@@ -12,8 +12,6 @@ from channels_admin.actions.routing import ActionRouter
 
 #: Frame keys that address the action; every other key is the action's payload.
 ADDRESS_KEYS = ("action", "route", "request_id")
-#: Names ``has_permission`` takes positionally, so a payload key cannot collide with them.
-PERMISSION_ARGUMENTS = ("scope", "handler", "action")
 
 
 @dataclass(frozen=True)
@@ -133,13 +131,18 @@ class AsyncActionHandler:
                 405, f'Action "{request.action}" is not allowed here (allowed: {allowed}).'
             )
         method = getattr(self, method_name)
+        signature = inspect.signature(method.__func__)
+        arguments = request.payload
+        if "action" in signature.parameters:  # rest_framework_channels passes action=
+            arguments = {**arguments, "action": request.action}
         try:
-            inspect.signature(method).bind(**request.payload)
+            # Bound with self, so that a payload key named like self is refused, not a crash.
+            signature.bind(self, **arguments)
         except TypeError as exc:
             raise ActionError(400, f'Invalid arguments for action "{request.action}": {exc}.')
         options = method.action_options
         group = self.get_group_name() if options.mode == "broadcast" else None
-        result = await method(**request.payload)
+        result = await method(**arguments)
         if not (isinstance(result, tuple) and len(result) == 2):
             raise TypeError(
                 f"{type(self).__qualname__}.{method_name}() returned {result!r}; an action "
@@ -185,11 +188,8 @@ class AsyncAPIActionHandler(AsyncActionHandler):
         return [permission_class() for permission_class in self.permission_classes]
 
     async def check_permissions(self, request):
-        kwargs = {
-            key: value for key, value in request.payload.items() if key not in PERMISSION_ARGUMENTS
-        }
         for permission in self.get_permissions():
             if not await ask(
-                permission.has_permission, self.scope, self, request.action, **kwargs
+                permission.has_permission, self.scope, self, request.action, **request.payload
             ):
                 raise ActionError(403, "You do not have permission to perform this action.")

@@ -9,6 +9,7 @@ top, for messages that arrive by other ways (``channels_admin.testing``, a worke
 
 import json
 
+from channels_admin import jsonframes
 from channels_admin.generic import sessions
 from channels_admin.generic.base import BaseConsumer
 from channels_admin.messages import Group
@@ -104,10 +105,12 @@ class WebsocketConsumer(BaseConsumer):
 class JsonWebsocketConsumer(WebsocketConsumer):
     """A websocket consumer speaking JSON: ``receive(content)``, ``send(content)``.
 
-    A frame that is not JSON text is answered with an error frame ``{"error": "..."}`` and
-    the connection stays open. Under a demultiplexer (a ``multiplexer`` kwarg), ``send()``
-    goes through it, wrapped as the consumer's stream.
+    A frame that is not JSON text, or nests deeper than ``max_json_depth``, is answered with an
+    error frame ``{"error": "..."}`` and the connection stays open. Under a demultiplexer (a
+    ``multiplexer`` kwarg), ``send()`` goes through it, wrapped as the consumer's stream.
     """
+
+    max_json_depth = jsonframes.MAX_JSON_DEPTH
 
     def raw_receive(self, message, **kwargs):
         text = message.get("text")
@@ -116,7 +119,10 @@ class JsonWebsocketConsumer(WebsocketConsumer):
             return
         try:
             content = self.decode_json(text)
-        except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
+        except jsonframes.TooDeeplyNested as error:
+            self.send_error(f"{error} (max_json_depth)")
+            return
+        except ValueError as error:
             self.send_error(f"invalid JSON: {error}")
             return
         self.receive(content, **kwargs)
@@ -143,7 +149,7 @@ class JsonWebsocketConsumer(WebsocketConsumer):
 
     @classmethod
     def decode_json(cls, text):
-        return json.loads(text)
+        return jsonframes.loads(text, cls.max_json_depth)
 
     @classmethod
     def encode_json(cls, content):

@@ -10,7 +10,8 @@ the process. :func:`instrument_layers` wraps four methods of each instance, once
   calls it (the consumer itself, or code adding another connection's channel).
 - ``receive()``: a ``channels_admin.close`` message (sent by
   :func:`channels_admin.registry.close_connection`) is taken out before the consumer sees it,
-  and the connection is closed with the code it carries.
+  and the connection is closed with the code it carries; any other message is noted in the
+  connection's frames log (direction ``group``) when it keeps one.
 """
 
 from channels.layers import get_channel_layer
@@ -58,9 +59,14 @@ def instrument(layer, alias):
     async def controlled_receive(channel):
         while True:
             message = await receive(channel)
-            if message.get("type") != CLOSE_MESSAGE:
-                return message
             recording = by_channel.get(channel)
+            if message.get("type") != CLOSE_MESSAGE:
+                if recording is not None:
+                    try:
+                        recording.delivered(message)
+                    except Exception as exc:
+                        report_failure(exc)
+                return message
             if recording is not None:
                 await recording.close(message.get("code", 1000))
 

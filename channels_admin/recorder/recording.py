@@ -14,6 +14,8 @@ from django.urls.exceptions import Resolver404
 
 from channels_admin.introspection import explain
 from channels_admin.introspection.trace import consumer_of, reached, waits_for_message
+from channels_admin.recorder.activity import get_activity
+from channels_admin.recorder.events import event_log, frame_event, layer_event
 from channels_admin.recorder.records import Decision, Record
 from channels_admin.routing.scope import RouteNotFound
 from channels_admin.routing.trace import Trace, current_trace
@@ -66,6 +68,7 @@ class Recording:
         "root",
         "child",
         "routed",
+        "tally",
         "_receive",
         "_send",
     )
@@ -79,6 +82,9 @@ class Recording:
         self._receive = receive
         self._send = send
         self.record = Record(scope, settings)
+        self.record.events = event_log(settings)
+        # Routing has not decided yet: counted as no consumer's until decide() knows.
+        self.tally = get_activity().tally(None)
 
     async def store(self, method, value):
         try:
@@ -98,19 +104,32 @@ class Recording:
         # and these locals would make its frame bigger.
         try:
             record = self.record
+            tally = self.tally
+            now = time.time()
+            if now >= tally.activity.edge:
+                tally.activity.roll(now)
             kind = message["type"]
             if kind == "websocket.receive":
+                size = _size(message)
                 record.messages_in += 1
-                record.bytes_in += _size(message)
+                record.bytes_in += size
+                tally.messages_in += 1
+                tally.bytes_in += size
+                if record.events is not None:
+                    record.events.append(frame_event("in", message, record.settings))
             elif kind == "http.request":
+                size = len(message.get("body") or b"")
                 record.messages_in += 1
-                record.bytes_in += len(message.get("body") or b"")
+                record.bytes_in += size
+                tally.messages_in += 1
+                tally.bytes_in += size
             elif kind == "websocket.disconnect":
                 if record.close_code is None:
                     record.close_code = message.get("code", 1000)
             elif record.type == "channel":  # every message of a worker's channel is data
                 record.messages_in += 1
-            record.last_activity = time.time()
+                tally.messages_in += 1
+            record.last_activity = now
         except Exception as exc:
             report_failure(exc)
 
@@ -119,13 +138,25 @@ class Recording:
             await self.decide()
         try:
             record = self.record
+            tally = self.tally
+            now = time.time()
+            if now >= tally.activity.edge:
+                tally.activity.roll(now)
             kind = message["type"]
             if kind == "websocket.send":
+                size = _size(message)
                 record.messages_out += 1
-                record.bytes_out += _size(message)
+                record.bytes_out += size
+                tally.messages_out += 1
+                tally.bytes_out += size
+                if record.events is not None:
+                    record.events.append(frame_event("out", message, record.settings))
             elif kind == "http.response.body":
+                size = len(message.get("body") or b"")
                 record.messages_out += 1
-                record.bytes_out += len(message.get("body") or b"")
+                record.bytes_out += size
+                tally.messages_out += 1
+                tally.bytes_out += size
             elif kind == "websocket.accept" or kind == "http.response.start":
                 record.state = "accepted"
                 record.status = message.get("status")
@@ -135,7 +166,7 @@ class Recording:
                 if record.state == "connecting":
                     record.state = "rejected"
                 record.close_code = message.get("code", 1000)
-            record.last_activity = time.time()
+            record.last_activity = now
         except Exception as exc:
             report_failure(exc)
         return await self._send(message)
@@ -180,10 +211,43 @@ class Recording:
                 record.outcome = "miss" if missed and routing_error else "error"
             else:
                 record.outcome = "hit" if consumer else "miss" if missed else "stopped"
+            self.count_decision(consumer, record.outcome)
             await self.store(self.registry.changed, record)
             await self.store(self.registry.decided, Decision(record))
         except Exception as exc:
             report_failure(exc)
+
+    def count_decision(self, consumer, outcome):
+        """Count the connection, and how routing decided it, in its consumer's tally."""
+        activity = get_activity()
+        activity.roll(time.time())
+        self.tally = tally = activity.tally(consumer)
+        tally.connects += 1
+        if outcome == "hit":
+            tally.hits += 1
+        elif outcome == "miss":
+            tally.misses += 1
+        elif outcome == "error":
+            tally.errors += 1
+        else:
+            tally.stopped += 1
+
+    def count_end(self, failed):
+        """Count the end of the connection: refused (never accepted) or a disconnect."""
+        tally = self.tally
+        tally.activity.roll(time.time())
+        if self.record.state == "rejected":
+            tally.refused += 1
+        else:
+            tally.disconnects += 1
+        if failed:
+            tally.errors += 1
+
+    def delivered(self, message):
+        """Log a channel-layer message delivered to this connection's consumer."""
+        record = self.record
+        if record.events is not None:
+            record.events.append(layer_event(message, record.settings))
 
     def channel_created(self, name, alias):
         self.record.channel_name = name
@@ -208,16 +272,19 @@ class Recording:
             await self.decide(error)
         try:
             record = self.record
+            failed = False
             if error is not None and record.error is None:
                 record.error = f"{type(error).__name__}: {error}"
                 if record.outcome == "hit":
                     record.outcome = "error"
+                    failed = True
             if record.state == "connecting" and record.type == "websocket":
                 record.state = "rejected"
             elif record.state != "rejected":
                 record.state = "closed"
             record.user = _username(self.child) or record.user
             record.ended = record.last_activity = time.time()
+            self.count_end(failed)
             channel = record.channel_name
             if channel is not None and by_channel.get(channel) is self:
                 del by_channel[channel]

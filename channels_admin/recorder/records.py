@@ -17,6 +17,8 @@ from django.utils.crypto import salted_hmac
 from channels_admin.conf import REDACTED
 from channels_admin.introspection import steps_from_trace
 from channels_admin.introspection.names import json_safe
+from channels_admin.recorder.events import event_dict
+from channels_admin.registry.servers import server_id
 
 
 class Record:
@@ -50,6 +52,7 @@ class Record:
         "messages_out",
         "bytes_in",
         "bytes_out",
+        "events",
     )
 
     def __init__(self, scope, settings):
@@ -82,6 +85,7 @@ class Record:
         self.messages_out = 0
         self.bytes_in = 0
         self.bytes_out = 0
+        self.events = None  # the frames log (events.py): a bounded deque when RECORD_EVENTS
 
     def as_dict(self):
         """The record as readers get it: a new dict of JSON values, secrets redacted."""
@@ -91,6 +95,7 @@ class Record:
         return {
             "id": self.id,
             "pid": os.getpid(),
+            "server": server_id(),
             "type": self.type,
             "path": self.path,
             "query_string": redact_query(scope.get("query_string", b""), self.settings),
@@ -120,6 +125,7 @@ class Record:
             "messages_out": self.messages_out,
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
+            "events": None if self.events is None else [event_dict(e) for e in list(self.events)],
         }
 
     def steps(self):

@@ -9,6 +9,10 @@ reader gets: a backend that copies records (Redis) serializes that; the memory b
 the objects and calls it on read. ``record.id`` and ``record.channel_name`` are attributes.
 """
 
+import sys
+
+from channels_admin.recorder.activity import get_activity
+
 LIVE_STATES = ("connecting", "accepted")
 STATES = ("connecting", "accepted", "rejected", "closed")
 OUTCOMES = ("hit", "miss", "error", "stopped")
@@ -67,13 +71,15 @@ class Registry:
         group=None,
         state=None,
         user=None,
+        server=None,
         order="-started",
         offset=0,
         limit=100,
     ):
         """``{"total": n, "connections": [...]}``: live (``live=True``), recently closed
         (``False``) or both (``None``), filtered, sorted by ``order`` (a field, ``-`` for
-        descending) and sliced. ``path`` and ``consumer`` match substrings, the others exactly.
+        descending) and sliced. ``path`` and ``consumer`` match substrings, the others exactly;
+        ``server`` is a server id (see :meth:`servers`).
         """
         raise NotImplementedError
 
@@ -93,6 +99,48 @@ class Registry:
         (how the groups page maps layer members to connections)."""
         raise NotImplementedError
 
+    async def servers(self):
+        """The worker processes whose connections this registry holds, alive or recently
+        dead: dicts with at least ``id``, ``host``, ``pid``, ``software``, ``started``,
+        ``last_seen``, ``alive`` and ``live`` (its live connections)."""
+        raise NotImplementedError
+    async def activity(self, *, consumer=None, server=None):
+        """``{"bucket": seconds, "series": [{"t": bucket start, "connects", "disconnects",
+        "refused", "misses", "errors", "messages_in", "messages_out", "bytes_in",
+        "bytes_out", "live"}, ...]}``, oldest first, over ``ACTIVITY_WINDOW``: what the
+        connections of the consumers whose path contains ``consumer`` did, on ``server``
+        only when given (a backend that knows servers), else on every server summed.
+
+        By default, this process's activity: a backend that sees several servers sums
+        theirs (see docs/architecture.md).
+        """
+        activity = get_activity()
+        return {"bucket": activity.bucket, "series": activity.series(consumer=consumer)}
+
+    async def metrics(self):
+        """What :class:`channels_admin.metrics.ChannelsAdminCollector` exports:
+        ``{"live": [{"type", "consumer", "server", "count"}, ...], "totals": {field: n}}``,
+        ``totals`` being running totals since each server started (the activity fields and
+        ``hits``, ``stopped``), summed over the servers.
+
+        By default, live connections counted from :meth:`connections` and this process's
+        totals.
+        """
+        found = await self.connections(live=True, limit=sys.maxsize)
+        live = {}
+        for record in found["connections"]:
+            key = (record["type"], record["consumer"] or "-", record.get("server") or "")
+            live[key] = live.get(key, 0) + 1
+        return {"live": live_rows(live), "totals": get_activity().sum_totals()}
+
     async def clear(self):
         """Forget everything (tests, and a "reset" button)."""
         raise NotImplementedError
+
+
+def live_rows(counts):
+    """``{(type, consumer, server): n}`` as :meth:`Registry.metrics`' ``live`` list."""
+    return [
+        {"type": kind, "consumer": consumer, "server": server, "count": count}
+        for (kind, consumer, server), count in sorted(counts.items())
+    ]

@@ -1,9 +1,12 @@
 """The default registry: this process's connections, in memory, bounded."""
 
+import time
 from collections import OrderedDict, deque
 
 from channels_admin.conf import app_settings
-from channels_admin.registry.base import ORDER_FIELDS, Registry
+from channels_admin.recorder.activity import get_activity
+from channels_admin.registry.base import ORDER_FIELDS, Registry, live_rows
+from channels_admin.registry.servers import server_id, this_server
 
 
 class MemoryRegistry(Registry):
@@ -57,10 +60,13 @@ class MemoryRegistry(Registry):
         group=None,
         state=None,
         user=None,
+        server=None,
         order="-started",
         offset=0,
         limit=100,
     ):
+        if server is not None and server != server_id():
+            return {"total": 0, "connections": []}
         if live is None:
             records = [*self.live.values(), *self.closed_records.values()]
         else:
@@ -119,6 +125,22 @@ class MemoryRegistry(Registry):
     async def connection_ids(self, channel_names):
         by_channel = self.by_channel
         return {name: by_channel[name] for name in channel_names if name in by_channel}
+
+    async def servers(self):
+        return [
+            {
+                **this_server(),
+                "last_seen": time.time(),
+                "heartbeat": None,
+                "alive": True,
+                "live": len(self.live),
+            }
+        ]
+    async def metrics(self):
+        live = {}
+        for record in list(self.live.values()):  # a scrape may run in another thread
+            _count(live, (record.type, record.consumer or "-", server_id()))
+        return {"live": live_rows(live), "totals": get_activity().sum_totals()}
 
     async def clear(self):
         self.live.clear()

@@ -9,6 +9,7 @@ import logging
 import math
 import time
 from datetime import UTC, datetime
+from functools import wraps
 from urllib.parse import quote
 
 from asgiref.sync import async_to_sync
@@ -23,8 +24,9 @@ from django.utils.html import format_html, format_html_join
 from channels_admin.groups import active_groups, group_counts
 from channels_admin.introspection import describe, explain
 from channels_admin.registry import close_connection, get_registry, valid_close_code
-from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES
+from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES, RegistryUnavailable
 from channels_admin.routing import get_default_application
+from channels_admin.views.charts import charts
 from channels_admin.views.tree import display_tree, draw_path
 
 logger = logging.getLogger("channels_admin.dashboard")
@@ -35,7 +37,8 @@ PROBLEMS = ("miss", "error")  # the decisions the overview shows as problems
 PROBLEMS_SHOWN = 10
 SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = "channels_admin.close_connection"
-PAGES = ("overview", "connections", "groups", "decisions", "resolve")
+EVENTS_PERMISSION = "channels_admin.view_events"
+PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers", "activity")
 
 #: The connections page's ``state`` filter: (value, label, registry arguments).
 STATES = (
@@ -55,7 +58,9 @@ class Dashboard:
         self.site = site
 
     def get_urls(self):
-        view = self.site.admin_view
+        def view(page):
+            return self.site.admin_view(self.unavailable_as_503(page))
+
         return [
             path("channels-routing/", view(self.overview), name="channels_admin_overview"),
             path(
@@ -80,6 +85,10 @@ class Dashboard:
                 name="channels_admin_decisions",
             ),
             path("channels-routing/resolve/", view(self.resolve), name="channels_admin_resolve"),
+            path("channels-routing/servers/", view(self.servers), name="channels_admin_servers"),
+            path(
+                "channels-routing/activity/", view(self.activity), name="channels_admin_activity"
+            ),
         ]
 
     # Pages.
@@ -91,9 +100,11 @@ class Dashboard:
             summary = await registry.summary()
             problems = await registry.decisions(outcome=PROBLEMS, limit=PROBLEMS_SHOWN)
             groups = await read_layer(group_counts, {"total": 0, "members": 0})
-            return summary, problems["decisions"], groups
+            servers = await registry.servers()
+            activity = await registry.activity()
+            return summary, problems["decisions"], groups, servers, activity
 
-        summary, problems, groups = async_to_sync(fetch)()
+        summary, problems, groups, servers, activity = async_to_sync(fetch)()
         tree, tree_error = router_tree()
         data = {
             "live": {
@@ -105,9 +116,14 @@ class Dashboard:
             "closed": summary["closed"],
             "decisions": {"total": summary["decisions"], "outcomes": summary["outcomes"]},
             "groups": groups,
+            "servers": {
+                "total": len(servers),
+                "alive": sum(1 for server in servers if server["alive"]),
+            },
             "problems": problems,
             "tree": tree,
             "tree_error": tree_error,
+            "activity": activity,
         }
         if wants_json(request):
             return JsonResponse(data)
@@ -118,20 +134,23 @@ class Dashboard:
             "outcomes": [(outcome, summary["outcomes"].get(outcome, 0)) for outcome in OUTCOMES],
             "problems": [decision_row(decision) for decision in problems],
             "display_tree": display_tree(tree) if tree else None,
+            "chart": charts(activity, table=False),
         }
         return self.render(request, "overview", "Channels routing", context)
 
     def connections(self, request):
         filters = {
             name: request.GET.get(name, "").strip()
-            for name in ("path", "consumer", "group", "type", "user", "state")
+            for name in ("path", "consumer", "group", "type", "user", "state", "server")
         }
         state = next((state for state in STATES if state[0] == filters["state"]), STATES[0])
         order = request.GET.get("order") or "-started"
         if order.lstrip("-") not in ORDER_FIELDS:
             order = "-started"
         page = page_number(request)
-        query = {name: filters[name] or None for name in ("path", "consumer", "group", "user")}
+        query = {
+            name: filters[name] or None for name in ("path", "consumer", "group", "user", "server")
+        }
         query["type"] = filters["type"] if filters["type"] in SCOPE_TYPES else None
         found = async_to_sync(get_registry().connections)(
             **state[2], **query, order=order, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -140,6 +159,7 @@ class Dashboard:
         if wants_json(request):
             for record in found["connections"]:
                 record.pop("trace", None)  # on the connection's own page
+                record.pop("events", None)
             return JsonResponse(
                 {**found, "page": page, "pages": pages, "page_size": PAGE_SIZE, "order": order}
             )
@@ -163,10 +183,14 @@ class Dashboard:
             if wants_json(request):
                 return JsonResponse({"error": message}, status=404)
             raise Http404(message)
+        record = with_events_for(request.user, record)
         if wants_json(request):
             return JsonResponse({"connection": record})
+        row = connection_row(record, time.time())
+        if record["events"]:
+            row["events"] = [{**event, "at": timestamp(event["time"])} for event in row["events"]]
         context = {
-            "record": connection_row(record, time.time()),
+            "record": row,
             "can_close": request.user.has_perm(CLOSE_PERMISSION),
             "closable": record["state"] in ("connecting", "accepted")
             and record["type"] == "websocket"
@@ -284,7 +308,52 @@ class Dashboard:
         }
         return self.render(request, "resolve", "Route tester", context)
 
+    def servers(self, request):
+        servers = async_to_sync(get_registry().servers)()
+        if wants_json(request):
+            return JsonResponse({"servers": servers, "total": len(servers)})
+        now = time.time()
+        rows = [
+            {
+                **server,
+                "started_at": timestamp(server["started"]),
+                "last_seen_at": timestamp(server["last_seen"]),
+                "age": duration(now - server["started"]),
+                "seen": duration(now - server["last_seen"]),
+            }
+            for server in servers
+        ]
+        context = {"rows": rows, "total": len(rows)}
+        return self.render(request, "servers", "Servers", context)
+    def activity(self, request):
+        filters = {name: request.GET.get(name, "").strip() for name in ("consumer", "server")}
+        activity = async_to_sync(get_registry().activity)(
+            consumer=filters["consumer"] or None, server=filters["server"] or None
+        )
+        if wants_json(request):
+            return JsonResponse({"activity": activity})
+        context = {"filters": filters, "chart": charts(activity)}
+        return self.render(request, "activity", "Activity", context)
+
     # Helpers.
+
+    def unavailable_as_503(self, page):
+        """``page``, answering 503 with what is wrong when the registry cannot be read."""
+
+        @wraps(page)
+        def guarded(request, *args, **kwargs):
+            try:
+                return page(request, *args, **kwargs)
+            except RegistryUnavailable as exc:
+                logger.warning("channels_admin: %s", exc)
+                if wants_json(request):
+                    return JsonResponse({"error": str(exc)}, status=503)
+                context = {"error": str(exc)}
+                response = self.render(request, "unavailable", "Registry unavailable", context)
+                response.status_code = 503
+                return response
+
+        return guarded
 
     def url(self, name, *args):
         return reverse("admin:%s" % name, args=args, current_app=self.site.name)
@@ -306,6 +375,19 @@ class Dashboard:
         response = render(request, template, context)
         patch_vary_headers(response, ("HX-Target",))
         return response
+
+
+def with_events_for(user, record):
+    """``record`` with its frames log only for users allowed to read frames (they are user
+    data); others learn that a log exists and how long it is (``events_count``)."""
+    events = record.get("events")
+    hidden = events is not None and not user.has_perm(EVENTS_PERMISSION)
+    return {
+        **record,
+        "events": None if hidden else events,
+        "events_count": None if events is None else len(events),
+        "events_hidden": hidden,
+    }
 
 
 def wants_json(request):
@@ -331,10 +413,17 @@ async def read_layer(read, empty, **kwargs):
     of the page still shows."""
     try:
         return await read(**kwargs)
+    except RegistryUnavailable:
+        raise  # the registry's fault, not the layer's: the whole page says so
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
         note = "Could not list the groups: %s" % exc
+        if isinstance(exc, OSError) or type(exc).__module__.startswith("redis"):
+            note = (
+                "Could not list the groups: the channel layer's Redis is unreachable (%s: %s); "
+                "consumers that use the layer fail too." % (type(exc).__name__, exc)
+            )
         return {"layer": "default", "backend": None, "complete": False, "note": note, **empty}
 
 

@@ -1,0 +1,306 @@
+"""The cluster's registry: every worker's connections and decisions in one Redis.
+
+``CHANNELS_ADMIN = {"REGISTRY": "channels_admin.registry.redis.RedisRegistry"}`` (the
+``redis`` extra). The recorder's calls never await Redis: they hand the change to this
+process's writer (:mod:`channels_admin.registry.redis_writer`). Reads ask Redis each time,
+for the whole cluster, through a short-lived client of the caller's own event loop, and raise
+:class:`~channels_admin.registry.base.RegistryUnavailable` naming Redis when it cannot answer.
+"""
+
+import asyncio
+import json
+import time
+
+from django.core.exceptions import ImproperlyConfigured
+from redis.exceptions import RedisError
+
+from channels_admin.conf import app_settings
+from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable
+from channels_admin.registry.redis_store import (
+    AT,
+    Keys,
+    connect,
+    entry_fields,
+    hide_password,
+    layer_redis_url,
+)
+from channels_admin.registry.redis_writer import Writer
+from channels_admin.registry.servers import this_server
+
+#: Seconds a read may take before the page says Redis is unavailable.
+READ_TIMEOUT = 2.0
+
+
+class RedisRegistry(Registry):
+    """Connections of every worker sharing ``REDIS_URL``; each worker is a *server*."""
+
+    def __init__(self, url=None, prefix=None, heartbeat=None, server=None):
+        settings = app_settings()
+        self.server = server  # this_server() unless given (tests, benchmarks)
+        self.url = url or settings["REDIS_URL"] or default_url()
+        self.prefix = prefix or settings["REDIS_PREFIX"]
+        self.heartbeat = heartbeat or settings["HEARTBEAT"]
+        self.max_closed = settings["MAX_CLOSED_CONNECTIONS"]
+        self.max_decisions = settings["MAX_DECISIONS"]
+        self.keys = Keys(self.prefix)
+        self.live = {}  # this worker's live records, by id: what a resync puts back
+        self.writer = None
+
+    def __repr__(self):
+        return "<RedisRegistry %s prefix=%r>" % (hide_password(self.url), self.prefix)
+
+    # Written by the recorder, on the server's loop: noted for the writer, never awaited.
+
+    async def opened(self, record):
+        self.live[record.id] = record
+        self.current_writer().updated(record)
+
+    async def changed(self, record):
+        if record.id in self.live:
+            self.current_writer().updated(record)
+
+    async def closed(self, record):
+        self.live.pop(record.id, None)
+        self.current_writer().removed(record)
+
+    async def decided(self, decision):
+        self.current_writer().decided(decision)
+
+    def current_writer(self):
+        """This process's writer, started on the running loop (again, if that changed)."""
+        writer = self.writer
+        if writer is None or writer.loop is not asyncio.get_running_loop() or writer.task.done():
+            writer = self.writer = Writer(self, self.server or this_server())
+        return writer
+
+    async def stop(self):
+        """Stop the writer (tests; a server's loop just ends)."""
+        if self.writer is not None:
+            await self.writer.stop()
+            self.writer = None
+
+    # Read by the dashboard, the panel and the management command: the whole cluster.
+
+    async def read(self, reader):
+        """``await reader(client)`` with a client of this loop; Redis errors become
+        RegistryUnavailable naming Redis and its URL (never its password)."""
+        try:
+            async with asyncio.timeout(READ_TIMEOUT * 2):
+                async with connect(self.url, READ_TIMEOUT) as client:
+                    return await reader(client)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise RegistryUnavailable(
+                "Redis at %s is unreachable (%s: %s): the registry cannot be read."
+                % (hide_password(self.url), type(exc).__name__, exc or "no answer in time")
+            ) from None
+
+    async def servers(self):
+        return await self.read(self.read_servers)
+
+    async def read_servers(self, client):
+        now = time.time()
+        servers = []
+        for raw in (await client.hgetall(self.keys.servers)).values():
+            entry = json.loads(raw)
+            entry["alive"] = not entry.get("lost") and now - entry["last_seen"] <= (
+                2 * entry["heartbeat"]
+            )
+            servers.append(entry)
+        servers.sort(key=lambda entry: (not entry["alive"], entry["started"], entry["id"]))
+        return servers
+
+    async def alive(self, client, server=None):
+        return [
+            entry["id"]
+            for entry in await self.read_servers(client)
+            if entry["alive"] and (server is None or entry["id"] == server)
+        ]
+
+    async def get(self, connection_id):
+        async def reader(client):
+            keys = self.keys
+            pipe = client.pipeline(transaction=False)
+            for server in await self.alive(client):
+                pipe.hget(keys.index(server), connection_id)
+                pipe.hget(keys.records(server), connection_id)
+            pipe.hget(keys.closed_index, connection_id)
+            pipe.hget(keys.closed_records, connection_id)
+            found = await pipe.execute()
+            for index, record in zip(found[::2], found[1::2], strict=True):
+                if record is not None:
+                    return merged(record, index)
+            return None
+
+        return await self.read(reader)
+
+    async def connections(
+        self,
+        *,
+        live=True,
+        type=None,
+        path=None,
+        consumer=None,
+        group=None,
+        state=None,
+        user=None,
+        server=None,
+        order="-started",
+        offset=0,
+        limit=100,
+    ):
+        field = order.lstrip("-")
+        if field not in ORDER_FIELDS:
+            raise ValueError(
+                "Cannot order connections by %r; use one of %s." % (order, ", ".join(ORDER_FIELDS))
+            )
+
+        async def reader(client):
+            entries = await self.entries(client, live, server)
+            tests = []
+            if type:
+                tests.append(lambda e: e[AT["type"]] == type)
+            if state:
+                tests.append(lambda e: e[AT["state"]] == state)
+            if user:
+                tests.append(lambda e: e[AT["user"]] == user)
+            if path:
+                tests.append(lambda e: path in (e[AT["path"]] or ""))
+            if consumer:
+                tests.append(lambda e: consumer in (e[AT["consumer"]] or ""))
+            if group:
+                tests.append(lambda e: group in e[AT["groups"]])
+            if tests:
+                entries = [e for e in entries if all(test(e) for test in tests)]
+            at = AT[field]
+            entries.sort(
+                key=lambda e: (e[at] is None, 0 if e[at] is None else e[at]),
+                reverse=order.startswith("-"),
+            )
+            page = entries[offset : offset + limit]
+            return {"total": len(entries), "connections": await self.records(client, page)}
+
+        return await self.read(reader)
+
+    async def entries(self, client, live, server=None):
+        """Index entries: live ones of the alive servers (``live=True``), closed ones
+        (``False``) or both (``None``)."""
+        keys = self.keys
+        pipe = client.pipeline(transaction=False)
+        if live is not False:
+            for alive in await self.alive(client, server):
+                pipe.hvals(keys.index(alive))
+        if live is not True:
+            pipe.hvals(keys.closed_index)
+        found = [raw for values in await pipe.execute() for raw in values]
+        entries = json.loads(b"[%s]" % b",".join(found))  # one parse, not one per entry
+        if live is not True and server is not None:
+            entries = [entry for entry in entries if entry[AT["server"]] == server]
+        return entries
+
+    async def records(self, client, entries):
+        """The full records of ``entries`` (live ones first, then closed), counters fresh."""
+        keys = self.keys
+        pipe = client.pipeline(transaction=False)
+        for entry in entries:
+            pipe.hget(keys.records(entry[AT["server"]]), entry[AT["id"]])
+            pipe.hget(keys.closed_records, entry[AT["id"]])
+        found = await pipe.execute()
+        return [
+            merged(live or closed, entry)
+            for entry, live, closed in zip(entries, found[::2], found[1::2], strict=True)
+            if live or closed
+        ]
+
+    async def decisions(self, *, outcome=None, path=None, consumer=None, offset=0, limit=100):
+        outcomes = (outcome,) if isinstance(outcome, str) else outcome
+
+        async def reader(client):
+            found = []
+            for raw in await client.lrange(self.keys.decisions, 0, -1):
+                decision = json.loads(raw)
+                if (
+                    (not outcomes or decision["outcome"] in outcomes)
+                    and (not path or path in (decision["path"] or ""))
+                    and (not consumer or consumer in (decision["consumer"] or ""))
+                ):
+                    found.append(decision)
+            return {"total": len(found), "decisions": found[offset : offset + limit]}
+
+        return await self.read(reader)
+
+    async def summary(self):
+        async def reader(client):
+            by_type, by_consumer, by_state, outcomes = {}, {}, {}, {}
+            entries = await self.entries(client, True)
+            for entry in entries:
+                _count(by_type, entry[AT["type"]])
+                _count(by_consumer, entry[AT["consumer"]] or "-")
+                _count(by_state, entry[AT["state"]])
+            pipe = client.pipeline(transaction=False)
+            pipe.zcard(self.keys.closed_order)
+            pipe.lrange(self.keys.outcomes, 0, -1)
+            closed, recent = await pipe.execute()
+            for outcome in recent:
+                _count(outcomes, outcome.decode())
+            return {
+                "live": len(entries),
+                "closed": closed,
+                "by_type": by_type,
+                "by_consumer": by_consumer,
+                "by_state": by_state,
+                "decisions": len(recent),
+                "outcomes": outcomes,
+            }
+
+        return await self.read(reader)
+
+    async def connection_ids(self, channel_names):
+        names = list(channel_names)
+        if not names:
+            return {}
+
+        async def reader(client):
+            pipe = client.pipeline(transaction=False)
+            for server in await self.alive(client):
+                pipe.hmget(self.keys.channels(server), names)
+            ids = {}
+            for found in await pipe.execute():
+                for name, id in zip(names, found, strict=True):
+                    if id is not None:
+                        ids[name] = id.decode()
+            return ids
+
+        return await self.read(reader)
+
+    async def clear(self):
+        async def reader(client):
+            keys = [key async for key in client.scan_iter(match=self.prefix + ":*")]
+            if keys:
+                await client.delete(*keys)
+
+        await self.read(reader)
+
+
+def default_url():
+    """The channel layer's Redis, when ``REDIS_URL`` is not set."""
+    from django.conf import settings
+
+    url = layer_redis_url(getattr(settings, "CHANNEL_LAYERS", None))
+    if url is None:
+        raise ImproperlyConfigured(
+            "CHANNELS_ADMIN['REDIS_URL'] is required for the Redis registry: "
+            'CHANNEL_LAYERS["default"] is not a channels_redis layer to take it from.'
+        )
+    return url
+
+
+def merged(record, index):
+    """A stored full record with the fresher fields of its index entry over it."""
+    record = json.loads(record)
+    if index is not None:
+        record.update(entry_fields(index if isinstance(index, list) else json.loads(index)))
+    return record
+
+
+def _count(counts, key):
+    counts[key] = counts.get(key, 0) + 1

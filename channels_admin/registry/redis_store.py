@@ -1,0 +1,132 @@
+"""How the Redis registry lays the cluster out in Redis, and how it talks to it.
+
+Keys, under ``REDIS_PREFIX`` (``P``):
+
+- ``P:servers``: hash, server id -> JSON entry (host, pid, software, started, last_seen,
+  heartbeat, live, dropped; ``lost`` once another worker found it dead and moved its
+  connections to the closed ones);
+- ``P:server:<id>:index`` / ``:records`` / ``:channels``: that server's live connections, as
+  an index entry (what lists filter and sort on) and a full record (what one connection's
+  page shows) by connection id, and connection ids by channel name;
+- ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
+  server, the same two hashes and a sorted set by end time that bounds them;
+- ``P:decisions`` and ``P:decisions:outcomes``: recent decisions (JSON) and their outcomes
+  (for the overview's counts), newest first, trimmed together.
+"""
+
+import json
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+#: Fields of a record kept in the index: what the connections list filters, sorts and counts.
+INDEX_FIELDS = (
+    "id",
+    "type",
+    "path",
+    "consumer",
+    "state",
+    "user",
+    "started",
+    "last_activity",
+    "ended",
+    "close_code",
+    "closed_by",
+    "outcome",
+    "messages_in",
+    "messages_out",
+    "bytes_in",
+    "bytes_out",
+    "channel_name",
+)
+
+
+class Keys:
+    """The names of the registry's keys under one prefix."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.servers = prefix + ":servers"
+        self.closed_index = prefix + ":closed:index"
+        self.closed_records = prefix + ":closed:records"
+        self.closed_order = prefix + ":closed:order"
+        self.decisions = prefix + ":decisions"
+        self.outcomes = prefix + ":decisions:outcomes"
+
+    def index(self, server):
+        return "%s:server:%s:index" % (self.prefix, server)
+
+    def records(self, server):
+        return "%s:server:%s:records" % (self.prefix, server)
+
+    def channels(self, server):
+        return "%s:server:%s:channels" % (self.prefix, server)
+
+    def reaping(self, server, last_seen):
+        return "%s:reaping:%s:%r" % (self.prefix, server, last_seen)
+
+
+def connect(url, timeout):
+    """A client of ``url`` whose every call gives up after ``timeout`` seconds, without
+    retrying: a slow Redis must not hold a page or the writer for longer. None of our calls
+    blocks on the server side, so the socket timeout never cuts a wait that was meant."""
+    return redis.asyncio.Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=0,
+    )
+
+
+def hide_password(url):
+    """``url`` with its password, if any, replaced by ``***``."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = "%s:***@%s" % (parts.username or "", parts.netloc.rpartition("@")[2])
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+#: An index entry is a JSON list of these, in this order: a fifth of the bytes of an object,
+#: and what a list page parses by the thousand.
+ENTRY_FIELDS = (*INDEX_FIELDS, "groups", "server")
+AT = {name: position for position, name in enumerate(ENTRY_FIELDS)}
+TIMES = (AT["started"], AT["last_activity"], AT["ended"])
+
+
+def index_entry(record, server):
+    """The index entry of a ``Record``: attribute reads only, cheap enough for a heartbeat."""
+    entry = [*(getattr(record, name) for name in INDEX_FIELDS), list(record.groups), server]
+    for position in TIMES:  # milliseconds are enough, and short floats parse faster
+        if entry[position] is not None:
+            entry[position] = round(entry[position], 3)
+    return entry
+
+
+def entry_fields(entry):
+    """An index entry as a dict."""
+    return dict(zip(ENTRY_FIELDS, entry, strict=True))
+
+
+def dumps(value):
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def layer_redis_url(layers):
+    """The URL of the first host of ``layers["default"]`` when it is a channels_redis layer,
+    or None. Hosts may be URL strings, ``(host, port)`` pairs or dicts with an ``address``."""
+    default = (layers or {}).get("default") or {}
+    if "channels_redis" not in str(default.get("BACKEND", "")):
+        return None
+    hosts = (default.get("CONFIG") or {}).get("hosts") or [("localhost", 6379)]
+    host = hosts[0]
+    if isinstance(host, dict):
+        host = host.get("address")
+    if isinstance(host, str):
+        return host
+    if isinstance(host, (list, tuple)) and len(host) == 2:
+        return "redis://%s:%s/0" % tuple(host)
+    return None
