@@ -49,7 +49,7 @@ COMBINATIONS = [
             "asgiref==3.8.1",
             "django-debug-toolbar==6.0.0",
             "channels-redis==4.2.0",
-            "redis==5.0.0",
+            "redis==5.0.1",
         ],
         id="oldest",
         tags=["ci"],
