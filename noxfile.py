@@ -46,7 +46,7 @@ COMBINATIONS = [
             "Django~=5.2.0",
             "channels==4.2.0",
             "daphne==4.1.0",
-            "asgiref==3.8.1",
+            "asgiref==3.12.0",
             "django-debug-toolbar==6.0.0",
             "channels-redis==4.2.0",
             "redis==5.0.1",
