@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from channels_admin.groups import active_groups
 from channels_admin.introspection import describe
+from channels_admin.recorder.installed import not_recording
 from channels_admin.recorder.recording import current_recording
 from channels_admin.recorder.records import session_hash
 from channels_admin.registry import get_registry
@@ -35,6 +36,8 @@ MAX_CONNECTIONS = 20
 MAX_GROUPS = 20
 MAX_DECISIONS = 10
 STAFF_ONLY = "staff only"
+#: What read_live() returns about connections: never rendered from the toolbar's store.
+LIVE_KEYS = ("live", "groups", "decisions", "read_at")
 
 
 class ChannelsRoutingPanel(Panel):
@@ -80,6 +83,20 @@ class ChannelsRoutingPanel(Panel):
         self.live = await read_live(self.page) if self.staff else None
         return response
 
+    @property
+    def content(self):
+        """The panel; read back from the toolbar's store, without its live part.
+
+        The toolbar's views that serve stored panels (``render_panel``, the history) may be
+        asked by anyone the toolbar is shown to, and do not tell the panel who asks: panel.js
+        reads the live part through ``live_view``, which checks.
+        """
+        stats = self.get_stats()
+        if self.from_store and "live" in stats:
+            stats = {key: value for key, value in stats.items() if key not in LIVE_KEYS}
+            stats["reading"] = True
+        return render_to_string(self.template, stats)
+
     def generate_stats(self, request, response):
         if not self.staff:
             self.record_stats(staff_only(request.get_full_path()))
@@ -124,12 +141,16 @@ def subtitle(stats):
         return STAFF_ONLY
     if "live" not in stats:
         return "unavailable" if "error" in stats else ""
+    if stats.get("not_recording"):
+        return "not recording"
     live, groups = stats["live"]["total"], stats["groups"]["total"]
     return "%d live · %s" % (live, ngettext("%d group", "%d groups", groups) % groups)
 
 
 def is_staff(request):
-    """Whether the request's user is an active staff member, who may see every connection.
+    """Return whether the request's user may see every connection: an active staff member.
+
+    The one place the panel decides who sees connection data (the panel, its live view).
 
     A request without a user (no AuthenticationMiddleware) is not staff, nor is one whose user
     cannot be loaded: the page is still served, and the failure logged.
@@ -168,7 +189,7 @@ async def read_live(page):
         now = time.time()
         registry = get_registry()
         found = await registry.connections(live=True, order="-started", limit=MAX_CONNECTIONS + 1)
-        problems = await registry.decisions(outcome=("miss", "error"), limit=MAX_DECISIONS)
+        problems = await registry.decisions(problems=True, limit=MAX_DECISIONS)
         groups = await _groups(registry)
     except Exception as exc:
         logger.exception("The Channels routing panel could not read the registry")
@@ -185,6 +206,7 @@ async def read_live(page):
         "decisions": [_decision(decision, now) for decision in decisions],
         "dashboard_url": _dashboard_url("admin:channels_admin_overview"),
         "resolve_url": _dashboard_url("admin:channels_admin_resolve"),
+        "not_recording": not_recording(),
         "read_at": localtime(datetime.fromtimestamp(now, UTC)).strftime("%H:%M:%S"),
     }
 
@@ -264,7 +286,8 @@ def _decision(decision, now):
         "type": decision["type"],
         "path": decision["path"],
         "consumer": decision["consumer"],
-        "error": decision["error"],
+        "error": decision["refusal"] or decision["error"],
+        "nearest": decision["nearest"],
         "age": duration(now - decision["time"]),
         "url": _dashboard_url("admin:channels_admin_connection", decision["connection"]),
     }

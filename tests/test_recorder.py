@@ -197,7 +197,11 @@ async def test_headers_and_query_keys_are_redacted(registry):
 
 
 async def test_redaction_is_configurable(registry):
-    settings = {"REDACT_HEADERS": ["user-agent"], "REDACT_QUERY_KEYS": ["room"]}
+    settings = {
+        "REDACT_HEADERS": ["user-agent"],
+        "REDACT_WORDS": [],
+        "REDACT_QUERY_KEYS": ["room"],
+    }
     with override_settings(CHANNELS_ADMIN=settings):
         set_registry(registry)
         url = "/rooms/a/?room=1&token=2"
@@ -275,8 +279,11 @@ RECORD_FIELDS = [
     "status",
     "close_code",
     "closed_by",
+    "refused_by",
+    "refusal",
     "error",
     "outcome",
+    "nearest",
     "trace",
     "trace_source",
     "consumer",
@@ -290,6 +297,8 @@ RECORD_FIELDS = [
     "messages_out",
     "bytes_in",
     "bytes_out",
+    "action_statuses",
+    "action_errors",
     "events",
 ]
 DECISION_FIELDS = [
@@ -301,6 +310,11 @@ DECISION_FIELDS = [
     "consumer",
     "kwargs",
     "error",
+    "refused_by",
+    "refusal",
+    "nearest",
+    "action",
+    "route",
     "steps",
 ]
 

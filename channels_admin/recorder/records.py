@@ -9,6 +9,8 @@ the route's kwargs). :meth:`Record.as_dict` turns them into the JSON record read
 
 import os
 import time
+from collections import deque
+from urllib.parse import unquote_plus
 
 from django.conf import settings as django_settings
 from django.http.cookie import parse_cookie
@@ -16,9 +18,17 @@ from django.utils.crypto import salted_hmac
 
 from channels_admin.conf import REDACTED
 from channels_admin.introspection import steps_from_trace
+from channels_admin.introspection.actions import action_steps
 from channels_admin.introspection.names import json_safe
+from channels_admin.introspection.steps import nearest
 from channels_admin.recorder.events import event_dict
+from channels_admin.recorder.refusals import refusal_step, refusal_text
 from channels_admin.registry.servers import server_id
+
+#: Action errors one connection keeps (its page shows them).
+MAX_ACTION_ERRORS = 20
+#: A Sec-WebSocket-Protocol entry longer than this that names a secret carries it inline.
+MAX_SUBPROTOCOL_NAME = 32
 
 
 class Record:
@@ -38,6 +48,7 @@ class Record:
         "status",
         "close_code",
         "closed_by",
+        "refused_by",
         "error",
         "outcome",
         "trace",
@@ -52,6 +63,8 @@ class Record:
         "messages_out",
         "bytes_in",
         "bytes_out",
+        "action_statuses",
+        "action_errors",
         "events",
     )
 
@@ -69,6 +82,7 @@ class Record:
         self.status = None
         self.close_code = None
         self.closed_by = None
+        self.refused_by = None  # dotted path of the app that closed before accepting
         self.error = None
         self.outcome = None
         # The routers' (router, scope, match) entries, worded by steps_from_trace() on read;
@@ -85,6 +99,9 @@ class Record:
         self.messages_out = 0
         self.bytes_in = 0
         self.bytes_out = 0
+        # Made on the first action reply / action error (AsyncAPIConsumer connections only).
+        self.action_statuses = None
+        self.action_errors = None
         self.events = None  # the frames log (events.py): a bounded deque when RECORD_EVENTS
 
     def as_dict(self):
@@ -92,6 +109,7 @@ class Record:
         scope = self.scope
         client = scope.get("client")
         route = self.route or {}
+        steps = self.steps()
         return {
             "id": self.id,
             "pid": os.getpid(),
@@ -110,9 +128,12 @@ class Record:
             "status": self.status,
             "close_code": self.close_code,
             "closed_by": self.closed_by,
+            "refused_by": self.refused_by,
+            "refusal": refusal_text(self),
             "error": self.error,
             "outcome": self.outcome,
-            "trace": self.steps(),
+            "nearest": nearest(steps) if self.outcome == "miss" else None,
+            "trace": steps,
             "trace_source": self.trace_source,
             "consumer": self.consumer,
             "kwargs": self.kwargs(),
@@ -125,14 +146,41 @@ class Record:
             "messages_out": self.messages_out,
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
+            "action_statuses": {str(k): n for k, n in (self.action_statuses or {}).items()},
+            "action_errors": list(self.action_errors or ()),
             "events": None if self.events is None else [event_dict(e) for e in list(self.events)],
         }
 
     def steps(self):
-        """The routing steps, in explain()'s words."""
+        """Return the routing steps in explain()'s words, the refusal last if there was one."""
         if self.trace_source == "dispatch":
-            return steps_from_trace(self.trace)
-        return self.trace
+            steps = steps_from_trace(self.trace)
+        else:
+            steps = list(self.trace)
+        text = refusal_text(self)
+        if text is not None:
+            steps.append(refusal_step(self, text))
+        return steps
+
+    def action_replied(self, action, route, status, error):
+        """Count one action reply; keep the last ``MAX_ACTION_ERRORS`` errors (4xx and 5xx)."""
+        statuses = self.action_statuses
+        if statuses is None:
+            statuses = self.action_statuses = {}
+        statuses[status] = statuses.get(status, 0) + 1
+        if status < 400:
+            return
+        if self.action_errors is None:
+            self.action_errors = deque(maxlen=MAX_ACTION_ERRORS)
+        self.action_errors.append(
+            {
+                "time": time.time(),
+                "action": action,
+                "route": route,
+                "status": status,
+                "error": error,
+            }
+        )
 
     def kwargs(self):
         return json_safe((self.route or {}).get("kwargs", {}))
@@ -151,6 +199,7 @@ class Decision:
 
     def as_dict(self):
         record = self.record
+        steps = record.steps()
         return {
             "connection": record.id,
             "time": record.started,
@@ -160,8 +209,48 @@ class Decision:
             "consumer": record.consumer,
             "kwargs": record.kwargs(),
             "error": self.error,
-            "steps": record.steps(),
+            "refused_by": record.refused_by,
+            "refusal": refusal_text(record),
+            "nearest": nearest(steps) if self.outcome == "miss" else None,
+            "action": None,
+            "route": None,
+            "steps": steps,
         }
+
+    @property
+    def problem(self):
+        """Whether routing went wrong: a miss, an error, or a refusal at any layer."""
+        return self.outcome not in ("hit", "stopped") or self.record.refused_by is not None
+
+
+class ActionDecision(Decision):
+    """An action frame that no route or action took (its reply was a 404 or 405)."""
+
+    __slots__ = ("action", "route", "router", "time")
+
+    def __init__(self, record, action, route, router, status, error):
+        self.record = record
+        self.time = time.time()
+        self.outcome = "miss"
+        self.error = f"{status}: {error}"
+        self.action = action
+        self.route = route
+        self.router = router
+
+    def as_dict(self):
+        found = super().as_dict()
+        scope = {"type": self.record.type, "path_remaining": self.route or ""}
+        steps = action_steps(self.router, scope)[0] if self.route else []
+        found.update(
+            time=self.time,
+            action=self.action,
+            route=self.route,
+            steps=steps,
+            nearest=nearest(steps),
+            refused_by=None,
+            refusal=None,
+        )
+        return found
 
 
 def session_hash(session_key):
@@ -181,24 +270,58 @@ def session_cookie(headers):
 
 
 def redact_headers(headers, settings):
-    """``(name, value)`` pairs, decoded, names lower-case, secret values replaced."""
-    secret = settings["_redact_headers"]
+    """``(name, value)`` pairs, decoded, names lower-case, secret values replaced.
+
+    A value is secret when its header is one of ``REDACT_HEADERS`` or its name contains one
+    of ``REDACT_WORDS``; ``Sec-WebSocket-Protocol`` keeps its entries up to the first that
+    names a secret (``access_token, <JWT>`` becomes ``access_token, [redacted]``).
+    """
+    names = settings["_redact_headers"]
+    words = settings["_redact_words"]
     redacted = []
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").lower()
-        redacted.append((name, REDACTED if name in secret else raw_value.decode("latin-1")))
+        value = raw_value.decode("latin-1")
+        if name in names or contains_word(name, words):
+            value = REDACTED
+        elif name == "sec-websocket-protocol":
+            value = redact_subprotocols(value, words)
+        redacted.append((name, value))
     return tuple(redacted)
 
 
+def redact_subprotocols(value, words):
+    """A ``Sec-WebSocket-Protocol`` list with every entry after one containing a secret word
+    replaced: browsers cannot send headers with a WebSocket, so a token rides there. That
+    entry goes too when it is long enough to carry the token itself (Kubernetes'
+    ``base64url.bearer.authorization.k8s.io.<token>``)."""
+    entries = value.split(",")
+    for index, entry in enumerate(entries):
+        if contains_word(entry.lower(), words):
+            kept = (
+                entries[:index]
+                if len(entry.strip()) > MAX_SUBPROTOCOL_NAME
+                else entries[: index + 1]
+            )
+            hidden = [" " + REDACTED] * (len(entries) - len(kept))
+            return ",".join(kept + hidden).lstrip()
+    return value
+
+
 def redact_query(query_string, settings):
-    """The decoded query string, values of keys containing a secret word replaced."""
+    """The decoded query string, values of keys whose decoded name contains a secret word
+    (``REDACT_WORDS`` or ``REDACT_QUERY_KEYS``) replaced."""
     if not query_string:
         return ""
     words = settings["_redact_query_keys"]
     parts = []
     for part in query_string.decode("latin-1").split("&"):
         key, equals, _ = part.partition("=")
-        if equals and any(word in key.lower() for word in words):
+        if equals and contains_word(unquote_plus(key).lower(), words):
             part = f"{key}={REDACTED}"
         parts.append(part)
     return "&".join(parts)
+
+
+def contains_word(name, words):
+    return any(word in name for word in words)

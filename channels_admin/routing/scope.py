@@ -9,6 +9,7 @@ so what they say is what routing does, without running any middleware.
 """
 
 import importlib
+import shlex
 import uuid
 
 from django.conf import settings
@@ -104,6 +105,15 @@ def unwrap(app):
         )
 
 
+def shell_word(text):
+    """``text`` quoted for a shell command line people copy."""
+    return shlex.quote(str(text))
+
+
+def _keys(mapping):
+    return ", ".join(repr(key) for key in mapping) or "no application"
+
+
 def find_path_router(app):
     """The router that routes on the remaining path, looking through middleware; else None."""
     for candidate in unwrap(app):
@@ -128,7 +138,11 @@ class ProtocolTypeRouter:
         match = self.match(scope)
         record_step(self, scope, match)
         if match is None:
-            raise RouteNotFound("No application configured for scope type %r" % scope["type"])
+            raise RouteNotFound(
+                "No application configured for scope type %r; this router has %s. Add %r to "
+                "its mapping, or see where a path goes: manage.py channels_routes --resolve PATH "
+                "--type TYPE" % (scope["type"], _keys(self.application_mapping), scope["type"])
+            )
         return await match.app(scope, receive, send)
 
 
@@ -153,7 +167,11 @@ class ChannelNameRouter:
         match = self.match(scope)
         record_step(self, scope, match)
         if match is None:
-            raise RouteNotFound("No application configured for channel name %r" % scope["channel"])
+            raise RouteNotFound(
+                "No application configured for channel name %r; this router has %s. Add it to "
+                "the mapping, or check: manage.py channels_routes --resolve %s --type channel"
+                % (scope["channel"], _keys(self.application_mapping), shell_word(scope["channel"]))
+            )
         return await match.app(scope, receive, send)
 
 
@@ -303,7 +321,9 @@ def _included_patterns(resolver):
         if patterns is not None:
             return patterns
     raise ImproperlyConfigured(
-        "include(%r) found neither websocket_urlpatterns nor urlpatterns in it." % urlconf
+        "include(%r) found neither websocket_urlpatterns nor urlpatterns in it: define "
+        "websocket_urlpatterns = [path(...), ...] there, then check the tree with "
+        "manage.py channels_routes." % urlconf
     )
 
 
@@ -329,6 +349,31 @@ def _index_by_first_segment(entries):
     for segment, segment_entries in by_segment.items():
         by_segment[segment] = tuple(segment_entries)
     return tuple(any_segment), by_segment
+
+
+_ABSENT = object()
+
+
+def route_path(scope):
+    """The path a URLRouter routes on, leading slashes stripped; None when ``root_path`` does
+    not fit.
+
+    The steps are Channels' own, in its order, so a scope that is not ASGI (no path, a path
+    or root_path that is not a str) raises what Channels' URLRouter raises for it.
+    """
+    if "path_remaining" in scope:  # a nested router: the outer one stripped root_path
+        path = scope["path_remaining"]
+        if path is None:
+            raise ValueError("No 'path' key in connection scope, cannot route URLs")
+    else:
+        path = scope.get("path")
+        if path is None:
+            raise ValueError("No 'path' key in connection scope, cannot route URLs")
+        root_path = scope.get("root_path", "")
+        if root_path and not path.startswith(root_path):
+            return None
+        path = path[len(root_path) :]
+    return path.lstrip("/")
 
 
 class URLRouter:
@@ -371,18 +416,25 @@ class URLRouter:
     def _resolve(self, scope, start):
         """This router's own choice: ``(entry, child scope)`` of the first route that takes the
         path from index ``start`` on, without looking inside the router a route leads to."""
-        path = scope.get("path_remaining")
-        if path is None:
+        # route_path(scope) and candidates(path), inlined: this runs for every connection.
+        # A scope that is not ASGI (a path or root_path not a str) takes route_path(), slower
+        # and exact.
+        path = scope.get("path_remaining", _ABSENT)
+        if path is _ABSENT:
             path = scope.get("path")
-            if path is None:
-                raise ValueError("No 'path' key in connection scope, cannot route URLs")
-            root_path = scope.get("root_path")  # only the outermost router strips it
-            if root_path:
+            root_path = scope.get("root_path", "")
+            if type(root_path) is not str:
+                path = None
+            elif root_path and type(path) is str:
                 if not path.startswith(root_path):
                     return None
                 path = path[len(root_path) :]
-        path = path.lstrip("/")
-        # candidates(path), inlined: this runs for every connection.
+        if type(path) is str:
+            path = path.lstrip("/")
+        else:
+            path = route_path(scope)
+            if path is None:
+                return None
         for entry in self._by_segment.get(path.partition("/")[0], self._any_segment):
             if start and entry.index < start:
                 continue
@@ -392,8 +444,8 @@ class URLRouter:
             remaining, args, kwargs = found
             if entry.defaults:
                 kwargs.update(entry.defaults)
-            outer = scope.get("url_route")
-            if outer:
+            if "url_route" in scope:  # whatever it holds, as Channels reads it
+                outer = scope["url_route"]
                 args = outer.get("args", ()) + args
                 kwargs = {**outer.get("kwargs", {}), **kwargs}
             child = scope.copy()
@@ -427,7 +479,9 @@ class URLRouter:
         if "path_remaining" in scope:
             raise NestedRouteNotFound("No route found for path %r." % path)
         raise RouteNotFound(
-            "No route found for path %r (%d routes tried)." % (path, len(self.entries))
+            "No route found for path %r (%d routes tried). See why each route missed, and the "
+            "nearest one: manage.py channels_routes --resolve %s"
+            % (path, len(self.entries), shell_word(path))
         )
 
     def __repr__(self):

@@ -5,16 +5,21 @@ in a region (``#live``) that the browser refreshes in place through htmx: such a
 (header ``HX-Target: live``) gets only that region back.
 """
 
+import functools
 import logging
 import math
 import time
 from datetime import UTC, datetime
-from functools import wraps
 from urllib.parse import quote
 
 from asgiref.sync import async_to_sync
 from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    ImproperlyConfigured,
+    PermissionDenied,
+    SuspiciousOperation,
+)
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -22,7 +27,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
 from channels_admin.groups import active_groups, group_counts
-from channels_admin.introspection import describe, explain
+from channels_admin.introspection import describe, explain, explain_action
+from channels_admin.introspection.targets import read_target
+from channels_admin.recorder.installed import not_recording
 from channels_admin.registry import close_connection, get_registry, valid_close_code
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES, RegistryUnavailable
 from channels_admin.routing import get_default_application
@@ -33,12 +40,13 @@ logger = logging.getLogger("channels_admin.dashboard")
 
 PAGE_SIZE = 100
 MEMBERS_SHOWN = 20
-PROBLEMS = ("miss", "error")  # the decisions the overview shows as problems
 PROBLEMS_SHOWN = 10
 SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = "channels_admin.close_connection"
 EVENTS_PERMISSION = "channels_admin.view_events"
 PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers", "activity")
+#: What Django answers itself with a 4xx: the request's fault, not the dashboard's.
+CLIENT_ERRORS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
 
 #: The connections page's ``state`` filter: (value, label, registry arguments).
 STATES = (
@@ -56,10 +64,11 @@ class Dashboard:
 
     def __init__(self, site):
         self.site = site
+        self.outage = Outage()
 
     def get_urls(self):
         def view(page):
-            return self.site.admin_view(self.unavailable_as_503(page))
+            return self.site.admin_view(self.unavailable_on_failure(page))
 
         return [
             path("channels-routing/", view(self.overview), name="channels_admin_overview"),
@@ -98,7 +107,7 @@ class Dashboard:
 
         async def fetch():
             summary = await registry.summary()
-            problems = await registry.decisions(outcome=PROBLEMS, limit=PROBLEMS_SHOWN)
+            problems = await registry.decisions(problems=True, limit=PROBLEMS_SHOWN)
             groups = await read_layer(group_counts, {"total": 0, "members": 0})
             servers = await registry.servers()
             activity = await registry.activity()
@@ -123,6 +132,7 @@ class Dashboard:
             "problems": problems,
             "tree": tree,
             "tree_error": tree_error,
+            "not_recording": not_recording(),
             "activity": activity,
         }
         if wants_json(request):
@@ -143,6 +153,8 @@ class Dashboard:
             name: request.GET.get(name, "").strip()
             for name in ("path", "consumer", "group", "type", "user", "state", "server")
         }
+        if "type" not in request.GET:  # WebSocket by default; the switch offers HTTP and all
+            filters["type"] = "websocket"
         state = next((state for state in STATES if state[0] == filters["state"]), STATES[0])
         order = request.GET.get("order") or "-started"
         if order.lstrip("-") not in ORDER_FIELDS:
@@ -233,7 +245,9 @@ class Dashboard:
     def groups(self, request):
         name = request.GET.get("name", "").strip()
         page = page_number(request)
-        found = async_to_sync(read_layer)(active_groups, {"groups": []}, name=name or None)
+        found = async_to_sync(read_layer)(
+            active_groups, {"groups": []}, name=name or None, registry=get_registry()
+        )
         total = len(found["groups"])
         pages = page_count(total)
         shown = found["groups"][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -277,33 +291,42 @@ class Dashboard:
         return self.render(request, "decisions", "Routing decisions", context)
 
     def resolve(self, request):
-        target = request.GET.get("path", "")
+        target = request.GET.get("path", "").strip()
         kind = request.GET.get("type") or "websocket"
+        route = request.GET.get("route", "").strip()
         error = None
         if kind not in SCOPE_TYPES:
             error = "type must be one of %s." % ", ".join(SCOPE_TYPES)
         elif "path" in request.GET and not target:
             error = "Give a path (or, with type channel, a channel name)."
-        result = tree = None
+        result = action = tree = None
+        query = ""
         if error is None and target:
             try:
                 application = get_default_application()
             except ImproperlyConfigured as exc:
                 error = str(exc)
             else:
-                result = explain(application, scope_for(target, kind))
+                scope, query = read_target(target, kind)
+                result = explain(application, scope)
+                if route:
+                    action = explain_action(application, route, scope)
                 tree = display_tree(describe(application))
                 draw_path(tree, result["steps"])
         if wants_json(request):
             if result is None:
                 return JsonResponse({"error": error or "Pass ?path=...&type=..."}, status=400)
-            return JsonResponse(result)
+            return JsonResponse(action if action is not None else result)
         context = {
             "target": target,
+            "shown": scope.get("path", scope.get("channel")) if result else target,
+            "query": query,
             "kind": kind,
+            "route": route,
             "types": SCOPE_TYPES,
             "error": error,
             "result": result,
+            "action": action,
             "display_tree": tree,
         }
         return self.render(request, "resolve", "Route tester", context)
@@ -325,6 +348,7 @@ class Dashboard:
         ]
         context = {"rows": rows, "total": len(rows)}
         return self.render(request, "servers", "Servers", context)
+
     def activity(self, request):
         filters = {name: request.GET.get(name, "").strip() for name in ("consumer", "server")}
         activity = async_to_sync(get_registry().activity)(
@@ -335,25 +359,38 @@ class Dashboard:
         context = {"filters": filters, "chart": charts(activity)}
         return self.render(request, "activity", "Activity", context)
 
-    # Helpers.
+    # Failures.
 
-    def unavailable_as_503(self, page):
-        """``page``, answering 503 with what is wrong when the registry cannot be read."""
+    def unavailable_on_failure(self, view):
+        """Return ``view`` answering 503 with the error, not 500, when what it reads fails
+        (the registry, its store, the channel layer); every page and action goes through it."""
 
-        @wraps(page)
+        @functools.wraps(view)
         def guarded(request, *args, **kwargs):
             try:
-                return page(request, *args, **kwargs)
-            except RegistryUnavailable as exc:
-                logger.warning("channels_admin: %s", exc)
-                if wants_json(request):
-                    return JsonResponse({"error": str(exc)}, status=503)
-                context = {"error": str(exc)}
-                response = self.render(request, "unavailable", "Registry unavailable", context)
-                response.status_code = 503
-                return response
+                response = view(request, *args, **kwargs)
+            except CLIENT_ERRORS:
+                raise
+            except Exception as exc:
+                error = self.outage.failed(exc)
+                return self.unavailable(request, view.__name__, error)
+            self.outage.recovered()
+            return response
 
         return guarded
+
+    def unavailable(self, request, page, error):
+        """Answer 503: ``{"error": ...}``, the live region saying so, or the whole page."""
+        if wants_json(request):
+            response = JsonResponse({"error": error}, status=503)
+        else:
+            context = {"error": error, "page": page}  # page: the tab to highlight
+            response = self.render(request, "unavailable", "Channels routing unavailable", context)
+            response.status_code = 503
+        response._has_been_logged = True  # by the Outage, once: not by django.request each time
+        return response
+
+    # Helpers.
 
     def url(self, name, *args):
         return reverse("admin:%s" % name, args=args, current_app=self.site.name)
@@ -361,20 +398,43 @@ class Dashboard:
     def render(self, request, page, title, context):
         """The page, or only its live region when htmx refreshes it."""
         request.current_app = self.site.name
-        template = "channels_admin/%s.html" % page
-        if is_live_refresh(request):
-            template = "channels_admin/live/%s.html" % page
+        names = ["channels_admin/%s.html" % page]
+        if is_live_refresh(request):  # pages without a live region answer in full
+            names.insert(0, "channels_admin/live/%s.html" % page)
         context = {
             **self.site.each_context(request),
             "title": title,
             "page": page,
             "updated": datetime.now(UTC),
+            "not_recording": not_recording(),
             "urls": {name: self.url("channels_admin_" + name) for name in PAGES},
             **context,
         }
-        response = render(request, template, context)
+        response = render(request, names, context)
         patch_vary_headers(response, ("HX-Target",))
         return response
+
+
+class Outage:
+    """Whether the dashboard is failing: each new error logged once, and the recovery."""
+
+    def __init__(self):
+        self.error = None
+
+    def failed(self, exc):
+        """Log ``exc`` unless it is the error already logged; return its text."""
+        error = "%s: %s" % (type(exc).__name__, exc)
+        if error != self.error:
+            self.error = error
+            logger.error("The Channels routing dashboard cannot answer: %s", error, exc_info=exc)
+        return error
+
+    def recovered(self):
+        if self.error is not None:
+            logger.info(
+                "The Channels routing dashboard answers again (it failed with %s).", self.error
+            )
+            self.error = None
 
 
 def with_events_for(user, record):
@@ -414,7 +474,7 @@ async def read_layer(read, empty, **kwargs):
     try:
         return await read(**kwargs)
     except RegistryUnavailable:
-        raise  # the registry's fault, not the layer's: the whole page says so
+        raise  # the whole page is unavailable, not only its groups
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)
@@ -425,13 +485,6 @@ async def read_layer(read, empty, **kwargs):
                 "consumers that use the layer fail too." % (type(exc).__name__, exc)
             )
         return {"layer": "default", "backend": None, "complete": False, "note": note, **empty}
-
-
-def scope_for(target, kind):
-    if kind == "channel":
-        return {"type": "channel", "channel": target}
-    path, _, query = target.partition("?")
-    return {"type": kind, "path": path, "query_string": query.encode()}
 
 
 def page_number(request):
@@ -472,6 +525,9 @@ def connection_row(record, now):
         "age": duration((record["ended"] or now) - record["started"]),
         "idle": duration(now - record["last_activity"]),
         "live": record["state"] in ("connecting", "accepted"),
+        "action_errors": [
+            {**failure, "at": timestamp(failure["time"])} for failure in record["action_errors"]
+        ],
     }
 
 
