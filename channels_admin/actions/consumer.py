@@ -211,8 +211,11 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
     def check_group_name(self, name):
         if self.channel_layer is None:
             raise ImproperlyConfigured("Groups need a channel layer: set CHANNEL_LAYERS.")
+        layer = self.channel_layer
+        # channels 4.3 renamed valid_group_name() (deprecated since) to require_valid_...().
+        require_valid = getattr(layer, "require_valid_group_name", None) or layer.valid_group_name
         try:
-            self.channel_layer.require_valid_group_name(name)
+            require_valid(name)
         except TypeError as exc:
             raise ActionError(400, f"{name!r} cannot be a group name: {exc}")
 
