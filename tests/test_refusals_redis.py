@@ -3,7 +3,10 @@
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from channels_admin.conf import app_settings
+from channels_admin.recorder.records import Decision, Record
 from channels_admin.registry import set_registry
+from channels_admin.registry.redis_writer import HANDSHAKE_WAIT, held_back
 from tests.test_redis_registry import eventually, make_registry  # noqa: F401
 from tests.test_refusals import application
 
@@ -34,3 +37,16 @@ async def test_a_refusal_and_a_miss_reach_the_cluster_with_their_words(make_regi
     assert miss["outcome"] == "miss"
     assert miss["nearest"] == {"pattern": "echo/", "hint": "add a trailing slash: 'echo/'"}
     assert (await reader.summary())["outcomes"] == {"refused": 1, "miss": 1}
+
+
+def test_a_sockets_decision_waits_for_its_handshake_so_a_refusal_is_not_logged_as_a_hit():
+    def decision(kind, state):
+        record = Record({"type": kind, "path": "/ws/"}, app_settings())
+        record.state, record.outcome = state, "hit"
+        return Decision(record)
+
+    handshaking, refused = decision("websocket", "connecting"), decision("websocket", "rejected")
+    request = decision("http", "connecting")
+    now = handshaking.record.started
+    assert held_back([handshaking, refused, request], now) == ([refused, request], [handshaking])
+    assert held_back([handshaking], now + HANDSHAKE_WAIT) == ([handshaking], [])

@@ -33,6 +33,8 @@ MAX_PENDING = 10_000
 #: How long the writer waits for more changes before sending a batch: a connection that
 #: opens and closes within it costs one write, and a busy worker one round trip per batch.
 BATCH_DELAY = 0.25
+#: How long a socket's routing decision waits for its handshake to end (see held_back()).
+HANDSHAKE_WAIT = 2.0
 #: Seconds a write may take before the writer counts Redis as failing.
 WRITE_TIMEOUT = 5.0
 #: How long a dead server stays on the servers page.
@@ -166,8 +168,9 @@ class Writer:
     async def flush(self):
         if not (self.live or self.closed or self.decisions):
             return
-        live, closed, decisions = self.live, self.closed, self.decisions
-        self.live, self.closed, self.decisions = {}, {}, []
+        live, closed = self.live, self.closed
+        decisions, self.decisions = held_back(self.decisions, time.time())
+        self.live, self.closed = {}, {}
         keys, server = self.keys, self.server["id"]
         pipe = self.client.pipeline(transaction=False)
         serialized = {}  # record id -> as_dict(): wording a trace is the costly part, once
@@ -330,6 +333,21 @@ def as_dict(record, serialized):
     if found is None:
         found = serialized[record.id] = record.as_dict()
     return found
+
+
+def held_back(decisions, now):
+    """``(to write now, to keep)``: a socket's decision waits while its handshake is open (for
+    ``HANDSHAKE_WAIT`` seconds at most), since a refusal found then turns its ``hit`` into
+    ``refused``, and a decision once written is not rewritten."""
+    ready, waiting = [], []
+    for decision in decisions:
+        record = decision.record
+        handshaking = record.type == "websocket" and record.state == "connecting"
+        if handshaking and now - record.started < HANDSHAKE_WAIT:
+            waiting.append(decision)
+        else:
+            ready.append(decision)
+    return ready, waiting
 
 
 def decision_dict(decision, record):
