@@ -15,7 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
 
 from channels_admin.conf import app_settings
-from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable
+from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable, live_rows
+from channels_admin.registry.redis_activity import summed_metrics, summed_series
 from channels_admin.registry.redis_store import (
     AT,
     Keys,
@@ -271,6 +272,42 @@ class RedisRegistry(Registry):
             return ids
 
         return await self.read(reader)
+
+    async def activity(self, *, consumer=None, server=None):
+        """The activity the servers published at their heartbeats, summed (see
+        :mod:`channels_admin.registry.redis_activity`), or that of ``server``."""
+        settings = app_settings()
+        bucket, window = settings["ACTIVITY_BUCKET"], settings["ACTIVITY_WINDOW"]
+
+        async def reader(client):
+            servers = [
+                entry
+                for entry in await self.read_servers(client)
+                if server is None or entry["id"] == server
+            ]
+            pipe = client.pipeline(transaction=False)
+            for entry in servers:
+                pipe.hgetall(self.keys.activity(entry["id"]))
+            return list(zip(servers, await pipe.execute(), strict=True))
+
+        found = await self.read(reader)
+        last = int(time.time() // bucket) * bucket
+        first = last - (max(1, window // bucket) - 1) * bucket
+        return {"bucket": bucket, "series": summed_series(found, consumer, bucket, first, last)}
+
+    async def metrics(self):
+        """Totals of every server still listed, and live connections of the alive ones, as
+        they published them at their last heartbeat."""
+
+        async def reader(client):
+            servers = await self.read_servers(client)
+            pipe = client.pipeline(transaction=False)
+            for entry in servers:
+                pipe.get(self.keys.metrics(entry["id"]))
+            return list(zip(servers, await pipe.execute(), strict=True))
+
+        live, totals = summed_metrics(await self.read(reader))
+        return {"live": live_rows(live), "totals": totals}
 
     async def clear(self):
         async def reader(client):

@@ -10,6 +10,10 @@ Keys, under ``REDIS_PREFIX`` (``P``):
   page shows) by connection id, and connection ids by channel name;
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
   server, the same two hashes and a sorted set by end time that bounds them;
+- ``P:server:<id>:activity``: that server's activity buckets, bucket start -> JSON
+  ``{consumer: [counts..., live]}``, trimmed to ``ACTIVITY_WINDOW``, and
+  ``P:server:<id>:metrics``: JSON of its running totals and live counts by type and
+  consumer (see :mod:`channels_admin.registry.redis_activity`);
 - ``P:decisions`` and ``P:decisions:outcomes``: recent decisions (JSON) and their outcomes
   (for the overview's counts), newest first, trimmed together.
 """
@@ -63,6 +67,12 @@ class Keys:
 
     def channels(self, server):
         return "%s:server:%s:channels" % (self.prefix, server)
+
+    def activity(self, server):
+        return "%s:server:%s:activity" % (self.prefix, server)
+
+    def metrics(self, server):
+        return "%s:server:%s:metrics" % (self.prefix, server)
 
     def reaping(self, server, last_seen):
         return "%s:reaping:%s:%r" % (self.prefix, server, last_seen)
