@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from channels_admin.conf import app_settings
 from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable, live_rows
-from channels_admin.registry.redis_activity import summed_metrics, summed_series
+from channels_admin.registry.redis_activity import server_points, summed_metrics, summed_series
 from channels_admin.registry.redis_store import (
     AT,
     Keys,
@@ -279,6 +279,8 @@ class RedisRegistry(Registry):
         settings = app_settings()
         bucket, window = settings["ACTIVITY_BUCKET"], settings["ACTIVITY_WINDOW"]
 
+        key = self.keys.activity if consumer is None else self.keys.consumer_activity
+
         async def reader(client):
             servers = [
                 entry
@@ -287,13 +289,14 @@ class RedisRegistry(Registry):
             ]
             pipe = client.pipeline(transaction=False)
             for entry in servers:
-                pipe.hgetall(self.keys.activity(entry["id"]))
+                pipe.hgetall(key(entry["id"]))
             return list(zip(servers, await pipe.execute(), strict=True))
 
         found = await self.read(reader)
         last = int(time.time() // bucket) * bucket
         first = last - (max(1, window // bucket) - 1) * bucket
-        return {"bucket": bucket, "series": summed_series(found, consumer, bucket, first, last)}
+        points = [(entry, server_points(raw, consumer, first)) for entry, raw in found]
+        return {"bucket": bucket, "series": summed_series(points, bucket, last)}
 
     async def metrics(self):
         """Totals of every server still listed, and live connections of the alive ones, as

@@ -1,10 +1,12 @@
 """Activity and Prometheus totals of a Redis cluster: what each server publishes, summed.
 
 Every ``HEARTBEAT`` each worker's writer publishes, in the heartbeat's own round trip, the
-activity buckets that changed since its last beat (``P:server:<id>:activity``, one field per
-bucket, trimmed to ``ACTIVITY_WINDOW``) and its running totals with its live connections
-counted by type and consumer (``P:server:<id>:metrics``). After Redis lost them, the next
-beat publishes the whole window again. The cost is per heartbeat, never per message.
+activity buckets that changed since its last beat, trimmed to ``ACTIVITY_WINDOW``, one field
+per bucket: summed (``P:server:<id>:activity``, what an unfiltered read sums) and by consumer
+(``P:server:<id>:activity:consumers``, read when filtering by consumer); and its running
+totals with its live connections counted by type and consumer (``P:server:<id>:metrics``).
+After Redis lost them, the next beat publishes the whole window again. The cost is per
+heartbeat, never per message.
 
 Reads sum the servers of ``P:servers``: a dead server's buckets stay history until they
 leave the window, but its live count ends with its last heartbeat; its totals keep counting
@@ -35,17 +37,20 @@ class Publisher:
         """Queue this server's changed buckets, totals and live counts on ``pipe``."""
         activity = get_activity()
         key = self.keys.activity(self.server)
+        by_consumer = self.keys.consumer_activity(self.server)
         buckets = activity.buckets(since=self.since, now=now)
         self.since = activity.start
         if buckets:
-            pipe.hset(key, mapping={t: dumps(found) for t, found in buckets.items()})
+            pipe.hset(key, mapping={t: dumps(_total(found)) for t, found in buckets.items()})
+            pipe.hset(by_consumer, mapping={t: dumps(found) for t, found in buckets.items()})
             self.published.update(buckets)
         first = activity.start - activity.window
         old = [t for t in self.published if t <= first]
-        if old:
-            pipe.hdel(key, *old)
-            self.published.difference_update(old)
-        pipe.expire(key, activity.window + self.keep)
+        for trimmed in (key, by_consumer):
+            if old:
+                pipe.hdel(trimmed, *old)
+            pipe.expire(trimmed, activity.window + self.keep)
+        self.published.difference_update(old)
         live = {}
         for record in list(live_records):
             kind = (record.type, record.consumer or "-")
@@ -62,25 +67,27 @@ class Publisher:
         self.published.clear()
 
 
-def summed_series(servers, consumer, bucket, first, last):
-    """The activity series from ``first`` to ``last`` (bucket starts) of the servers, each a
-    ``(entry, {bucket start: JSON})`` pair, counting the consumers whose path contains
-    ``consumer`` (all when None); it starts at the first bucket any server published."""
-    published = []
-    for entry, raw in servers:
-        points = {}
-        for t, found in raw.items():
-            t = int(t)
-            if t >= first:
-                points[t] = _filtered(json.loads(found), consumer)
-        if points:
-            end = last if entry["alive"] else int(entry["last_seen"] // bucket) * bucket
-            published.append((points, end))
-    if not published:
+def server_points(published, consumer, first):
+    """``{bucket start: [counts..., live]}`` from ``first`` on of one server's published
+    hash: its totals (``consumer`` None) or, from its hash by consumer, the sums of the
+    consumers whose path contains ``consumer``. One JSON parse per server."""
+    values = json.loads(b"[%s]" % b",".join(published.values()))
+    if consumer is not None:
+        values = [_filtered(consumers, consumer) for consumers in values]
+    return {int(t): counts for t, counts in zip(published, values, strict=True) if int(t) >= first}
+
+
+def summed_series(servers, bucket, last):
+    """The activity series up to ``last`` (a bucket start) of the servers, each an
+    ``(entry, points)`` pair (see :func:`server_points`), from the first bucket any of them
+    published."""
+    servers = [(entry, points) for entry, points in servers if points]
+    if not servers:
         return []
-    start = min(min(points) for points, _ in published)
+    start = min(min(points) for _, points in servers)
     rows = {t: [0] * WIDTH for t in range(start, last + bucket, bucket)}
-    for points, end in published:
+    for entry, points in servers:
+        end = last if entry["alive"] else entry["last_seen"] // bucket * bucket
         live = 0
         for t, row in rows.items():
             point = points.get(t)
@@ -94,13 +101,12 @@ def summed_series(servers, consumer, bucket, first, last):
     return [{"t": t, **dict(zip((*FIELDS, "live"), row, strict=True))} for t, row in rows.items()]
 
 
+def _total(consumers):
+    return [sum(counts) for counts in zip(*consumers.values(), strict=True)] or [0] * WIDTH
+
+
 def _filtered(consumers, consumer):
-    values = [0] * WIDTH
-    for name, counts in consumers.items():
-        if consumer is None or consumer in name:
-            for i, count in enumerate(counts):
-                values[i] += count
-    return values
+    return _total({name: counts for name, counts in consumers.items() if consumer in name})
 
 
 def summed_metrics(servers):

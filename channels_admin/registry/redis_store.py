@@ -10,8 +10,9 @@ Keys, under ``REDIS_PREFIX`` (``P``):
   page shows) by connection id, and connection ids by channel name;
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
   server, the same two hashes and a sorted set by end time that bounds them;
-- ``P:server:<id>:activity``: that server's activity buckets, bucket start -> JSON
-  ``{consumer: [counts..., live]}``, trimmed to ``ACTIVITY_WINDOW``, and
+- ``P:server:<id>:activity`` and ``:activity:consumers``: that server's activity buckets,
+  bucket start -> JSON ``[counts..., live]``, and ``{consumer: [counts..., live]}``, trimmed
+  to ``ACTIVITY_WINDOW``, and
   ``P:server:<id>:metrics``: JSON of its running totals and live counts by type and
   consumer (see :mod:`channels_admin.registry.redis_activity`);
 - ``P:decisions`` and ``P:decisions:outcomes``: recent decisions (JSON) and their outcomes
@@ -70,6 +71,9 @@ class Keys:
 
     def activity(self, server):
         return "%s:server:%s:activity" % (self.prefix, server)
+
+    def consumer_activity(self, server):
+        return "%s:server:%s:activity:consumers" % (self.prefix, server)
 
     def metrics(self, server):
         return "%s:server:%s:metrics" % (self.prefix, server)
