@@ -81,6 +81,7 @@ async def test_a_server_keeps_only_the_window_in_redis(
     registry = make_registry("one")
     await registry.opened(record("/ws/a/"))
     key = registry.keys.activity("one")
+    by_consumer = registry.keys.consumer_activity("one", "chat.Chat")
 
     async def stored():
         return _buckets(redis_client, key)
@@ -91,6 +92,7 @@ async def test_a_server_keeps_only_the_window_in_redis(
         did(messages_in=1)  # a mark in every bucket
         found = _buckets(redis_client, key)
         assert len(found) <= WINDOW + 1
+        assert len(_buckets(redis_client, by_consumer)) <= WINDOW + 1
         return found
 
     await eventually(trimmed, lambda found: found and min(found) > start)

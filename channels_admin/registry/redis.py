@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from channels_admin.conf import app_settings
 from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable, live_rows
-from channels_admin.registry.redis_activity import server_points, summed_metrics, summed_series
+from channels_admin.registry.redis_activity import points, summed_metrics, summed_series
 from channels_admin.registry.redis_store import (
     AT,
     Keys,
@@ -278,8 +278,7 @@ class RedisRegistry(Registry):
         :mod:`channels_admin.registry.redis_activity`), or that of ``server``."""
         settings = app_settings()
         bucket, window = settings["ACTIVITY_BUCKET"], settings["ACTIVITY_WINDOW"]
-
-        key = self.keys.activity if consumer is None else self.keys.consumer_activity
+        keys = self.keys
 
         async def reader(client):
             servers = [
@@ -288,15 +287,30 @@ class RedisRegistry(Registry):
                 if server is None or entry["id"] == server
             ]
             pipe = client.pipeline(transaction=False)
+            if consumer is None:
+                for entry in servers:
+                    pipe.hgetall(keys.activity(entry["id"]))
+                return servers, list(zip(servers, await pipe.execute(), strict=True))
             for entry in servers:
-                pipe.hgetall(key(entry["id"]))
-            return list(zip(servers, await pipe.execute(), strict=True))
+                pipe.smembers(keys.activity_consumers(entry["id"]))
+            wanted = []
+            for entry, names in zip(servers, await pipe.execute(), strict=True):
+                matching = [name for name in map(bytes.decode, names) if consumer in name]
+                if matching and len(matching) == len(names):  # all of them: read their sum
+                    found = [keys.activity(entry["id"])]
+                else:
+                    found = [keys.consumer_activity(entry["id"], name) for name in matching]
+                for key in found:
+                    pipe.hgetall(key)
+                    wanted.append(entry)
+            return servers, list(zip(wanted, await pipe.execute(), strict=True))
 
-        found = await self.read(reader)
+        servers, found = await self.read(reader)
         last = int(time.time() // bucket) * bucket
         first = last - (max(1, window // bucket) - 1) * bucket
-        points = [(entry, server_points(raw, consumer, first)) for entry, raw in found]
-        return {"bucket": bucket, "series": summed_series(points, bucket, last)}
+        streams = [(entry, points(raw, first)) for entry, raw in found]
+        series = summed_series(servers, streams, bucket, first, last)
+        return {"bucket": bucket, "series": series}
 
     async def metrics(self):
         """Totals of every server still listed, and live connections of the alive ones, as

@@ -2,8 +2,10 @@
 
 Every ``HEARTBEAT`` each worker's writer publishes, in the heartbeat's own round trip, the
 activity buckets that changed since its last beat, trimmed to ``ACTIVITY_WINDOW``, one field
-per bucket: summed (``P:server:<id>:activity``, what an unfiltered read sums) and by consumer
-(``P:server:<id>:activity:consumers``, read when filtering by consumer); and its running
+per bucket: summed (``P:server:<id>:activity``, what an unfiltered read sums) and per
+consumer (``P:server:<id>:activity:consumer:<path>``, listed in the set
+``P:server:<id>:activity:consumers``: a read by consumer fetches only those it matches); and
+its running
 totals with its live connections counted by type and consumer (``P:server:<id>:metrics``).
 After Redis lost them, the next beat publishes the whole window again. The cost is per
 heartbeat, never per message.
@@ -32,25 +34,37 @@ class Publisher:
         self.keep = keep  # seconds the totals outlive the last beat
         self.since = 0  # the first bucket to publish at the next beat (0: all of them)
         self.published = set()  # bucket starts in Redis: what trimming deletes
+        self.consumers = set()  # consumers with a hash of their own: what trimming visits
 
     def publish(self, pipe, live_records, now):
         """Queue this server's changed buckets, totals and live counts on ``pipe``."""
         activity = get_activity()
-        key = self.keys.activity(self.server)
-        by_consumer = self.keys.consumer_activity(self.server)
+        keys, server = self.keys, self.server
         buckets = activity.buckets(since=self.since, now=now)
         self.since = activity.start
+        by_consumer = {}
+        for t, found in buckets.items():
+            for name, counts in found.items():
+                by_consumer.setdefault(name, {})[t] = dumps(counts)
         if buckets:
-            pipe.hset(key, mapping={t: dumps(_total(found)) for t, found in buckets.items()})
-            pipe.hset(by_consumer, mapping={t: dumps(found) for t, found in buckets.items()})
+            summed = {t: dumps(_total(found)) for t, found in buckets.items()}
+            pipe.hset(keys.activity(server), mapping=summed)
             self.published.update(buckets)
+        if by_consumer:
+            pipe.sadd(keys.activity_consumers(server), *by_consumer)
+            for name, found in by_consumer.items():
+                pipe.hset(keys.consumer_activity(server, name), mapping=found)
+            self.consumers.update(by_consumer)
         first = activity.start - activity.window
         old = [t for t in self.published if t <= first]
-        for trimmed in (key, by_consumer):
-            if old:
-                pipe.hdel(trimmed, *old)
-            pipe.expire(trimmed, activity.window + self.keep)
         self.published.difference_update(old)
+        ttl = activity.window + self.keep
+        trimmed = [keys.consumer_activity(server, name) for name in self.consumers]
+        for key in (keys.activity(server), *trimmed):
+            if old:
+                pipe.hdel(key, *old)
+            pipe.expire(key, ttl)
+        pipe.expire(keys.activity_consumers(server), ttl)
         live = {}
         for record in list(live_records):
             kind = (record.type, record.consumer or "-")
@@ -59,7 +73,7 @@ class Publisher:
             "totals": activity.sum_totals(),
             "live": [[*kind, count] for kind, count in sorted(live.items())],
         }
-        pipe.set(self.keys.metrics(self.server), dumps(metrics), ex=self.keep)
+        pipe.set(keys.metrics(server), dumps(metrics), ex=self.keep)
 
     def lost(self):
         """Redis may have lost what was published: publish the whole window again."""
@@ -67,46 +81,54 @@ class Publisher:
         self.published.clear()
 
 
-def server_points(published, consumer, first):
-    """``{bucket start: [counts..., live]}`` from ``first`` on of one server's published
-    hash: its totals (``consumer`` None) or, from its hash by consumer, the sums of the
-    consumers whose path contains ``consumer``. One JSON parse per server."""
+def points(published, first):
+    """``{bucket start: [counts..., live]}`` from ``first`` on of one published hash (a
+    server's, or one of its consumers'), in one JSON parse."""
     values = json.loads(b"[%s]" % b",".join(published.values()))
-    if consumer is not None:
-        values = [_filtered(consumers, consumer) for consumers in values]
     return {int(t): counts for t, counts in zip(published, values, strict=True) if int(t) >= first}
 
 
-def summed_series(servers, bucket, last):
-    """The activity series up to ``last`` (a bucket start) of the servers, each an
-    ``(entry, points)`` pair (see :func:`server_points`), from the first bucket any of them
-    published."""
-    servers = [(entry, points) for entry, points in servers if points]
+def summed_series(servers, streams, bucket, first, last):
+    """The activity series from ``first`` to ``last`` (bucket starts) of ``servers`` (their
+    entries), each bucket the sum of ``streams``, ``(entry, points)`` pairs (see
+    :func:`points`; a server may have one per consumer). It starts where the earliest of the
+    servers started, as a memory registry's series starts with its process."""
     if not servers:
         return []
-    start = min(min(points) for _, points in servers)
-    rows = {t: [0] * WIDTH for t in range(start, last + bucket, bucket)}
-    for entry, points in servers:
+    start = min(max(first, int(entry["started"] // bucket) * bucket) for entry in servers)
+    start = min([start, *(min(found) for _, found in streams if found)])
+    starts = range(start, last + bucket, bucket)
+    rows = [[0] * WIDTH for _ in starts]
+    # Each stream's live count holds from one published bucket to the next (and ends after
+    # a dead server's last one): kept as changes, summed in one pass at the end.
+    changes = [0] * (len(rows) + 1)
+    for entry, found in streams:
         end = last if entry["alive"] else entry["last_seen"] // bucket * bucket
         live = 0
-        for t, row in rows.items():
-            point = points.get(t)
-            if point is not None:
-                live = point[-1]
-                for i in range(WIDTH - 1):
-                    row[i] += point[i]
-            elif t > end:  # a dead server's connections ended with it
-                live = 0
-            row[-1] += live
-    return [{"t": t, **dict(zip((*FIELDS, "live"), row, strict=True))} for t, row in rows.items()]
+        for t in sorted(found):
+            if t > last:
+                break
+            end = max(end, t)
+            point, at = found[t], (t - start) // bucket
+            row = rows[at]
+            for i in range(WIDTH - 1):
+                row[i] += point[i]
+            changes[at] += point[-1] - live
+            live = point[-1]
+        if live and end < last:  # a dead server's connections ended with it
+            changes[int(end + bucket - start) // bucket] -= live
+    live = 0
+    for row, change in zip(rows, changes, strict=False):
+        live += change
+        row[-1] = live
+    return [
+        {"t": t, **dict(zip((*FIELDS, "live"), row, strict=True))}
+        for t, row in zip(starts, rows, strict=True)
+    ]
 
 
 def _total(consumers):
     return [sum(counts) for counts in zip(*consumers.values(), strict=True)] or [0] * WIDTH
-
-
-def _filtered(consumers, consumer):
-    return _total({name: counts for name, counts in consumers.items() if consumer in name})
 
 
 def summed_metrics(servers):

@@ -10,9 +10,9 @@ Keys, under ``REDIS_PREFIX`` (``P``):
   page shows) by connection id, and connection ids by channel name;
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
   server, the same two hashes and a sorted set by end time that bounds them;
-- ``P:server:<id>:activity`` and ``:activity:consumers``: that server's activity buckets,
-  bucket start -> JSON ``[counts..., live]``, and ``{consumer: [counts..., live]}``, trimmed
-  to ``ACTIVITY_WINDOW``, and
+- ``P:server:<id>:activity`` and ``:activity:consumer:<path>``: that server's activity
+  buckets, bucket start -> JSON ``[counts..., live]``, summed and per consumer (listed in the
+  set ``:activity:consumers``), trimmed to ``ACTIVITY_WINDOW``, and
   ``P:server:<id>:metrics``: JSON of its running totals and live counts by type and
   consumer (see :mod:`channels_admin.registry.redis_activity`);
 - ``P:decisions`` and ``P:decisions:outcomes``: recent decisions (JSON) and their outcomes
@@ -72,8 +72,11 @@ class Keys:
     def activity(self, server):
         return "%s:server:%s:activity" % (self.prefix, server)
 
-    def consumer_activity(self, server):
+    def activity_consumers(self, server):
         return "%s:server:%s:activity:consumers" % (self.prefix, server)
+
+    def consumer_activity(self, server, consumer):
+        return "%s:server:%s:activity:consumer:%s" % (self.prefix, server, consumer)
 
     def metrics(self, server):
         return "%s:server:%s:metrics" % (self.prefix, server)
