@@ -77,6 +77,8 @@ def _check_redis_registry(dotted, value):
             id="channels_admin.E005",
         )
     ]
+
+
 @register()
 def check_prometheus(app_configs=None, **kwargs):
     value = getattr(settings, "CHANNELS_ADMIN", {})

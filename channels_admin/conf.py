@@ -21,10 +21,28 @@ DEFAULTS = {
     "RECORD_TYPES": ["websocket", "http", "channel"],
     # Path prefixes never recorded (static files, the dashboard's own polling).
     "IGNORE_PATHS": ["/static/", "/admin/channels-routing/"],
-    # Header names whose values are replaced by REDACTED (case-insensitive).
+    # Header names and query-string keys (percent-decoded) containing any of these words have
+    # their values replaced by REDACTED (case-insensitive); so do Sec-WebSocket-Protocol
+    # entries after one containing a word (see recorder/records.py).
+    "REDACT_WORDS": [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "key",
+        "auth",
+        "jwt",
+        "session",
+        "signature",
+        "sig",
+        "code",
+        "credential",
+    ],
+    # Header names whose values are replaced too, whatever words they contain.
     "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
-    # Query-string keys containing any of these words have their values replaced.
-    "REDACT_QUERY_KEYS": ["token", "password", "secret", "key", "signature"],
+    # More words for query-string keys only.
+    "REDACT_QUERY_KEYS": [],
     # The Redis registry (channels_admin.registry.redis.RedisRegistry): its server (None: the
     # first host of CHANNEL_LAYERS["default"] when that is a channels_redis layer), the prefix
     # of its keys, and how often (seconds) each worker renews its entry and counters.
@@ -97,6 +115,7 @@ VALIDATORS = {
     ),
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
+    "REDACT_WORDS": (_strings, "must be a list of words"),
     "REDIS_URL": (_redis_url, "must be a redis://, rediss:// or unix:// URL, or None"),
     "REDIS_PREFIX": (lambda value: isinstance(value, str) and value != "", "must be a name"),
     "HEARTBEAT": (_positive_number, "must be a number of seconds above 0"),
@@ -128,7 +147,11 @@ def app_settings():
         merged = {**DEFAULTS, **getattr(settings, "CHANNELS_ADMIN", {})}
         # Derived once, for the recorder's per-connection work.
         merged["_redact_headers"] = frozenset(name.lower() for name in merged["REDACT_HEADERS"])
-        merged["_redact_query_keys"] = tuple(word.lower() for word in merged["REDACT_QUERY_KEYS"])
+        words = tuple(word.lower() for word in merged["REDACT_WORDS"])
+        merged["_redact_words"] = words
+        merged["_redact_query_keys"] = words + tuple(
+            word.lower() for word in merged["REDACT_QUERY_KEYS"]
+        )
         merged["_ignore_paths"] = tuple(merged["IGNORE_PATHS"])
         _cache = merged
     return _cache

@@ -35,6 +35,8 @@ MAX_CONNECTIONS = 20
 MAX_GROUPS = 20
 MAX_DECISIONS = 10
 STAFF_ONLY = "staff only"
+#: What read_live() returns about connections: never rendered from the toolbar's store.
+LIVE_KEYS = ("live", "groups", "decisions", "read_at")
 
 
 class ChannelsRoutingPanel(Panel):
@@ -79,6 +81,20 @@ class ChannelsRoutingPanel(Panel):
         self.staff = await sync_to_async(is_staff)(request)
         self.live = await read_live(self.page) if self.staff else None
         return response
+
+    @property
+    def content(self):
+        """The panel; read back from the toolbar's store, without its live part.
+
+        The toolbar's views that serve stored panels (``render_panel``, the history) may be
+        asked by anyone the toolbar is shown to, and do not tell the panel who asks: panel.js
+        reads the live part through ``live_view``, which checks.
+        """
+        stats = self.get_stats()
+        if self.from_store and "live" in stats:
+            stats = {key: value for key, value in stats.items() if key not in LIVE_KEYS}
+            stats["reading"] = True
+        return render_to_string(self.template, stats)
 
     def generate_stats(self, request, response):
         if not self.staff:
@@ -129,7 +145,9 @@ def subtitle(stats):
 
 
 def is_staff(request):
-    """Whether the request's user is an active staff member, who may see every connection.
+    """Return whether the request's user may see every connection: an active staff member.
+
+    The one place the panel decides who sees connection data (the panel, its live view).
 
     A request without a user (no AuthenticationMiddleware) is not staff, nor is one whose user
     cannot be loaded: the page is still served, and the failure logged.

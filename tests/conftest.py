@@ -134,11 +134,12 @@ def redis_client(redis_url):
 
 
 class DemoServer:
-    """The example project served by a real daphne process."""
+    """The example project served by a real daphne (or other ASGI server) process."""
 
-    def __init__(self, workdir, env):
+    def __init__(self, workdir, env, server="daphne"):
         self.workdir = workdir
         self.env = env
+        self.server = server
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -165,7 +166,7 @@ class DemoServer:
             f"User.objects.create_superuser({self.username!r}, 'staff@example.com', "
             f"{self.password!r})",
         )
-        self.process = start_daphne("demo.asgi:application", self.port, self.env)
+        self.process = start_server(self.server, "demo.asgi:application", self.port, self.env)
 
     def stop(self):
         if self.process is not None:
@@ -183,10 +184,35 @@ def demo_environment(database, secret_key):
     )
 
 
+#: How each ASGI server the tests run is started: its arguments for an application and port.
+SERVER_ARGS = {
+    "daphne": lambda app, port: ["daphne", "-b", "127.0.0.1", "-p", str(port), app],
+    # Channels' routers have no lifespan application; an access log could fill the pipe.
+    "uvicorn": lambda app, port: [
+        "uvicorn",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--lifespan",
+        "off",
+        "--no-access-log",
+        app,
+    ],
+    "hypercorn": lambda app, port: ["hypercorn", "--bind", f"127.0.0.1:{port}", app],
+}
+
+
 def start_daphne(application, port, env):
     """A daphne process serving ``application`` on 127.0.0.1:``port``, accepting connections."""
+    return start_server("daphne", application, port, env)
+
+
+def start_server(server, application, port, env):
+    """A ``server`` process (see SERVER_ARGS) serving ``application`` on 127.0.0.1:``port``,
+    accepting connections."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
+        [sys.executable, "-m", *SERVER_ARGS[server](application, port)],
         cwd=EXAMPLE_PROJECT,
         env=env,
         stdout=subprocess.PIPE,
@@ -194,7 +220,7 @@ def start_daphne(application, port, env):
         text=True,
     )
     try:
-        wait_until(lambda: port_open(port), "daphne", process)
+        wait_until(lambda: port_open(port), server, process)
     except BaseException:
         stop(process)
         raise

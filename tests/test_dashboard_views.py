@@ -368,7 +368,7 @@ async def test_resolve_draws_the_path_into_channels_1_routes(staff, registry):
     """A MessageRouter is a router on the tree too: its routes are marked tried or taken."""
     html = await get_html(staff, DASHBOARD + "resolve/?path=/ws/legacy/chat/lobby/")
     tree = html[html.index("ca-tree-drawn") : html.index("Step by step")]
-    routes = tree[tree.index("<strong class=\"ca-router\">MessageRouter</strong>") :]
+    routes = tree[tree.index('<strong class="ca-router">MessageRouter</strong>') :]
     include = routes.index("include(path=")
     assert "ca-mark-hit" in routes[:include]  # the include() took websocket.connect
     assert "ca-mark-untried" in routes[include:]  # so the route_class() after it was not tried
@@ -529,3 +529,10 @@ async def test_an_unreachable_layer_leaves_the_pages_up_with_a_note(staff, regis
         data = await get_json(staff, DASHBOARD + "groups/")
         assert data["groups"] == [] and "Could not list the groups" in data["note"]
         assert "Could not list the groups" in await get_html(staff, DASHBOARD)
+
+
+@pytest.mark.parametrize("page", ["resolve/?path=/ws/chat/lobby/", "resolve/"])
+async def test_a_page_without_a_live_region_answers_a_live_refresh_in_full(page, staff, registry):
+    response = await staff.get(DASHBOARD + page, headers={"HX-Target": "live"})
+    assert response.status_code == 200
+    assert 'id="resolve-form"' in response.content.decode()

@@ -85,4 +85,3 @@ def test_demo_page_chats_through_the_channels_1_routing(demo_server, browser):
         assert page.text_content("#legacy-log li") == "anonymous: typed in chromium"
     finally:
         page.close()
-

@@ -1,8 +1,10 @@
 """ChannelsRoutingPanel in a real DebugToolbar, with connections opened through the recorder."""
 
+import importlib
 import json
 import re
 
+import debug_toolbar.urls
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -15,7 +17,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.asgi import get_asgi_application
 from django.http import HttpResponse
 from django.test import AsyncClient, AsyncRequestFactory, Client, override_settings
-from django.urls import path, reverse
+from django.urls import clear_url_caches, path, reverse
 from django.utils.functional import SimpleLazyObject
 
 from channels_admin.middleware import RoutingRecorderMiddleware
@@ -222,7 +224,10 @@ async def test_stats_are_json_and_the_stored_panel_renders_the_same(registry):
     again = stored.get_panel_by_id(ChannelsRoutingPanel.panel_id)
     assert again.get_stats() == stats
     assert again.nav_subtitle == panel.nav_subtitle == "1 live · 1 group"
-    assert again.content == panel.content
+    # Read back, the panel leaves its live part to the live view, which checks who asks.
+    assert "<code>room=lobby</code>" in panel.content
+    assert "room=lobby" not in again.content and "data-connection" not in again.content
+    assert "Reading the live connections" in again.content and "Router tree" in again.content
     await socket.disconnect()
 
 
@@ -407,8 +412,10 @@ async def test_whole_stack_under_asgi_reads_the_registry_once_and_skips_its_own_
     )
     data = response.json()
     assert data["scripts"] == ["/static/channels_admin/panel.js"]
-    assert "<code>room=lobby</code>" in data["content"]
-    assert data["content"].count("data-connection=") == 1
+    assert "Reading the live connections" in data["content"]
+    live = await staff.get(reverse("djdt:channels_routing_live"), {"request_id": request_id})
+    assert "<code>room=lobby</code>" in live.json()["content"]
+    assert live.json()["content"].count("data-connection=") == 1
     await socket.disconnect()
 
 
@@ -468,3 +475,56 @@ def test_sync_toolbar_under_wsgi_reads_the_registry_too(settings):
         set_registry(None)
     assert registry.reads == 1
     assert re.search(r"Channels routing\s*<br><small>0 live · 1 group</small>", body)
+
+
+def reload_toolbar_urls(settings, panels):
+    """Serve the toolbar's URLs for ``panels`` (it builds them once, at import)."""
+    settings.DEBUG_TOOLBAR_PANELS = panels
+    DebugToolbar._urlpatterns = None
+    importlib.reload(debug_toolbar.urls)
+    clear_url_caches()
+
+
+@pytest.fixture
+def with_history(settings, only_this_panel):
+    before = settings.DEBUG_TOOLBAR_PANELS
+    reload_toolbar_urls(settings, ["debug_toolbar.panels.history.HistoryPanel", PANEL])
+    yield
+    reload_toolbar_urls(settings, before)
+
+
+@override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"])
+async def test_the_toolbars_own_views_never_show_a_staff_members_connections(
+    registry, with_history
+):
+    """The toolbar is shown to a non-staff visitor too (DEBUG and INTERNAL_IPS): its history
+    lists the staff member's request, but no toolbar view renders that request's connections."""
+    socket = await open_socket("/rooms/lobby/")
+    staff = await logged_in(await member("staffer", staff=True))
+    visitor = await logged_in(await member("visitor", staff=False))
+    body = await get_page(session_of(staff))
+    request_id = re.search(r'data-request-id="(\w+)"', body).group(1)
+
+    listed = await visitor.get("/__debug__/history_refresh/", {"request_id": request_id})
+    assert request_id in listed.content.decode()  # the toolbar's own listing, as it is
+    answers = [
+        await visitor.get(
+            "/__debug__/render_panel/",
+            {"request_id": request_id, "panel_id": ChannelsRoutingPanel.panel_id},
+        ),
+        await visitor.get("/__debug__/history_sidebar/", {"request_id": request_id}),
+        await visitor.get(reverse("djdt:channels_routing_live"), {"request_id": request_id}),
+    ]
+    for response in answers:
+        content = json.dumps(response.json())
+        assert "room=lobby" not in content and "data-connection" not in content, content[:300]
+    assert "Staff only." in answers[-1].json()["content"]
+    await socket.disconnect()
+
+
+async def test_a_registry_class_that_cannot_be_imported_shows_in_the_panel():
+    with override_settings(CHANNELS_ADMIN={"REGISTRY": "channels_admin.registry.nowhere.R"}):
+        panel = await debugged(page_request())
+        assert panel.nav_subtitle == "unavailable"
+        assert "CHANNELS_ADMIN[&#x27;REGISTRY&#x27;]" in panel.content
+        assert "cannot be imported" in panel.content

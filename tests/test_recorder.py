@@ -197,7 +197,11 @@ async def test_headers_and_query_keys_are_redacted(registry):
 
 
 async def test_redaction_is_configurable(registry):
-    settings = {"REDACT_HEADERS": ["user-agent"], "REDACT_QUERY_KEYS": ["room"]}
+    settings = {
+        "REDACT_HEADERS": ["user-agent"],
+        "REDACT_WORDS": [],
+        "REDACT_QUERY_KEYS": ["room"],
+    }
     with override_settings(CHANNELS_ADMIN=settings):
         set_registry(registry)
         url = "/rooms/a/?room=1&token=2"

@@ -61,7 +61,10 @@ def explain(app, scope):
     consumer class, or of the leaf app when it is not a consumer, e.g. Django's handler),
     ``app_kind`` (consumer, django or app), ``kwargs``, ``args``, ``steps``, ``chain`` (every
     app passed through, middleware included) and ``error`` (what dispatch would raise)."""
-    return walk(app, complete_scope(scope))
+    try:
+        return walk(app, complete_scope(scope))
+    except Exception as exc:  # a scope no router expects (e.g. url_route not a dict)
+        return _result(False, [], [label(app)], error=f"{type(exc).__name__}: {exc}")
 
 
 def complete_scope(scope):
@@ -91,7 +94,8 @@ def reach(app, scope, depth=0):
             try:
                 step = explainer(app, scope, functools.partial(walk, depth=depth))
             except Exception as exc:  # what dispatch would raise too (e.g. no "path" key)
-                steps.append(_router_info(app, error=f"{type(exc).__name__}: {exc}"))
+                error = f"{type(exc).__name__}: {exc}"
+                steps.append(_router_info(app, error=error, raises=type(exc).__name__))
                 return _result(False, steps, chain, error=steps[-1]["error"]), None, None
             steps.append(step.info)
             if step.app is None:
@@ -141,15 +145,17 @@ def _router_info(router, kind="router", looked_at=None, value=None, **extra):
         "kind": kind,
         "stock": type(router).__module__ == stock.__name__,
         "looked_at": looked_at,
-        "value": value,
+        "value": json_safe(value),  # the scope's, which may hold anything
         "candidates": [],
         "matched": None,
         **extra,
     }
 
 
-def _candidate(candidates, matched, **fields):
+def _candidate(candidates, matched, key=None, **fields):
     if len(candidates) < MAX_CANDIDATES:
+        if key is not None:
+            fields["key"] = json_safe(key)
         candidates.append({"matched": matched, **fields})
 
 
@@ -166,7 +172,7 @@ def mapping_explainer(kind, looked_at, wrong):
         if app is not None:
             info = hits.get((router, value))
             if info is None:
-                info = _router_info(router, kind, looked_at, value, matched=value)
+                info = _router_info(router, kind, looked_at, value, matched=json_safe(value))
                 _candidate(info["candidates"], True, key=value)
                 if len(hits) < 256:
                     hits[(router, value)] = info
@@ -180,21 +186,6 @@ def mapping_explainer(kind, looked_at, wrong):
         return Step(info)
 
     return explain_mapping
-
-
-def _route_path(scope):
-    """The path a URLRouter routes on, as both ours and stock compute it; None if root_path
-    does not fit."""
-    path = scope.get("path_remaining")
-    if path is None:
-        path = scope.get("path")
-        if path is None:
-            raise ValueError("No 'path' key in connection scope, cannot route URLs")
-        root_path = scope.get("root_path") or ""
-        if not path.startswith(root_path):
-            return None
-        path = path[len(root_path) :]
-    return path.lstrip("/")
 
 
 def _why_not(pattern, path):
@@ -215,7 +206,7 @@ def _why_not(pattern, path):
 
 
 def _child_scope(scope, remaining, args, kwargs):
-    outer = scope.get("url_route") or {}
+    outer = scope.get("url_route", {})  # not a dict: raises as dispatch does
     return dict(
         scope,
         path_remaining=remaining,
@@ -246,10 +237,10 @@ def _nested_missed(result):
 
 def explain_url_router(router, scope, walk):
     """Our URLRouter: the candidates its first-segment index lets dispatch try, in order."""
-    path = _route_path(scope)
+    path = ours.route_path(scope)
     info = _router_info(router, "url_router", "path", path)
     if path is None:
-        info["value"] = scope.get("path")
+        info["value"] = json_safe(scope.get("path"))
         info["error"] = ROOT_PATH_MISS
         info["raises"] = "RouteNotFound"
         return Step(info)
@@ -285,10 +276,10 @@ def explain_url_router(router, scope, walk):
 def explain_stock_url_router(router, scope, walk):
     """Stock channels.routing.URLRouter, mirrored: every route in order, nested misses caught
     as ``Resolver404``, and its blind spot for routers under middleware (channels#1428)."""
-    path = _route_path(scope)
+    path = ours.route_path(scope)
     info = _router_info(router, "url_router", "path", path)
     if path is None:
-        info["value"] = scope.get("path")
+        info["value"] = json_safe(scope.get("path"))
         info["error"] = ROOT_PATH_MISS
         info["raises"] = "ValueError"
         return Step(info)

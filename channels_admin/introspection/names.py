@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+import math
 import os
 import sys
 
@@ -71,8 +72,10 @@ def _short_file(path):
 
 def json_safe(value, depth=0):
     """``value`` with anything JSON cannot hold turned into its ``str()``."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)  # JSON has no NaN or Infinity
     if depth > 5:
         return str(value)
     if isinstance(value, dict):

@@ -9,6 +9,7 @@ the route's kwargs). :meth:`Record.as_dict` turns them into the JSON record read
 
 import os
 import time
+from urllib.parse import unquote_plus
 
 from django.conf import settings as django_settings
 from django.http.cookie import parse_cookie
@@ -19,6 +20,9 @@ from channels_admin.introspection import steps_from_trace
 from channels_admin.introspection.names import json_safe
 from channels_admin.recorder.events import event_dict
 from channels_admin.registry.servers import server_id
+
+#: A Sec-WebSocket-Protocol entry longer than this that names a secret carries it inline.
+MAX_SUBPROTOCOL_NAME = 32
 
 
 class Record:
@@ -181,24 +185,58 @@ def session_cookie(headers):
 
 
 def redact_headers(headers, settings):
-    """``(name, value)`` pairs, decoded, names lower-case, secret values replaced."""
-    secret = settings["_redact_headers"]
+    """``(name, value)`` pairs, decoded, names lower-case, secret values replaced.
+
+    A value is secret when its header is one of ``REDACT_HEADERS`` or its name contains one
+    of ``REDACT_WORDS``; ``Sec-WebSocket-Protocol`` keeps its entries up to the first that
+    names a secret (``access_token, <JWT>`` becomes ``access_token, [redacted]``).
+    """
+    names = settings["_redact_headers"]
+    words = settings["_redact_words"]
     redacted = []
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").lower()
-        redacted.append((name, REDACTED if name in secret else raw_value.decode("latin-1")))
+        value = raw_value.decode("latin-1")
+        if name in names or contains_word(name, words):
+            value = REDACTED
+        elif name == "sec-websocket-protocol":
+            value = redact_subprotocols(value, words)
+        redacted.append((name, value))
     return tuple(redacted)
 
 
+def redact_subprotocols(value, words):
+    """A ``Sec-WebSocket-Protocol`` list with every entry after one containing a secret word
+    replaced: browsers cannot send headers with a WebSocket, so a token rides there. That
+    entry goes too when it is long enough to carry the token itself (Kubernetes'
+    ``base64url.bearer.authorization.k8s.io.<token>``)."""
+    entries = value.split(",")
+    for index, entry in enumerate(entries):
+        if contains_word(entry.lower(), words):
+            kept = (
+                entries[:index]
+                if len(entry.strip()) > MAX_SUBPROTOCOL_NAME
+                else entries[: index + 1]
+            )
+            hidden = [" " + REDACTED] * (len(entries) - len(kept))
+            return ",".join(kept + hidden).lstrip()
+    return value
+
+
 def redact_query(query_string, settings):
-    """The decoded query string, values of keys containing a secret word replaced."""
+    """The decoded query string, values of keys whose decoded name contains a secret word
+    (``REDACT_WORDS`` or ``REDACT_QUERY_KEYS``) replaced."""
     if not query_string:
         return ""
     words = settings["_redact_query_keys"]
     parts = []
     for part in query_string.decode("latin-1").split("&"):
         key, equals, _ = part.partition("=")
-        if equals and any(word in key.lower() for word in words):
+        if equals and contains_word(unquote_plus(key).lower(), words):
             part = f"{key}={REDACTED}"
         parts.append(part)
     return "&".join(parts)
+
+
+def contains_word(name, words):
+    return any(word in name for word in words)

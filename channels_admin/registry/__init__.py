@@ -6,6 +6,7 @@ layer, from any process that shares the layer.
 """
 
 from channels.layers import get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
@@ -19,10 +20,17 @@ _registry = None
 
 
 def get_registry():
-    """The configured registry backend (created on first use)."""
+    """The configured registry backend (created on first use; tried again after a failure)."""
     global _registry
     if _registry is None:
-        _registry = import_string(app_settings()["REGISTRY"])()
+        dotted = app_settings()["REGISTRY"]
+        try:
+            registry_class = import_string(dotted)
+        except Exception as exc:  # ImportError, or whatever the module raises on import
+            raise ImproperlyConfigured(
+                "CHANNELS_ADMIN['REGISTRY'] = %r cannot be imported: %s" % (dotted, exc)
+            ) from exc
+        _registry = registry_class()
     return _registry
 
 

@@ -104,6 +104,7 @@ class Registry:
         dead: dicts with at least ``id``, ``host``, ``pid``, ``software``, ``started``,
         ``last_seen``, ``alive`` and ``live`` (its live connections)."""
         raise NotImplementedError
+
     async def activity(self, *, consumer=None, server=None):
         """``{"bucket": seconds, "series": [{"t": bucket start, "connects", "disconnects",
         "refused", "misses", "errors", "messages_in", "messages_out", "bytes_in",

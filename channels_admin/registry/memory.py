@@ -136,6 +136,7 @@ class MemoryRegistry(Registry):
                 "live": len(self.live),
             }
         ]
+
     async def metrics(self):
         live = {}
         for record in list(self.live.values()):  # a scrape may run in another thread

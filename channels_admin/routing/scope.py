@@ -331,6 +331,31 @@ def _index_by_first_segment(entries):
     return tuple(any_segment), by_segment
 
 
+_ABSENT = object()
+
+
+def route_path(scope):
+    """The path a URLRouter routes on, leading slashes stripped; None when ``root_path`` does
+    not fit.
+
+    The steps are Channels' own, in its order, so a scope that is not ASGI (no path, a path
+    or root_path that is not a str) raises what Channels' URLRouter raises for it.
+    """
+    if "path_remaining" in scope:  # a nested router: the outer one stripped root_path
+        path = scope["path_remaining"]
+        if path is None:
+            raise ValueError("No 'path' key in connection scope, cannot route URLs")
+    else:
+        path = scope.get("path")
+        if path is None:
+            raise ValueError("No 'path' key in connection scope, cannot route URLs")
+        root_path = scope.get("root_path", "")
+        if root_path and not path.startswith(root_path):
+            return None
+        path = path[len(root_path) :]
+    return path.lstrip("/")
+
+
 class URLRouter:
     """Routes ``http`` and ``websocket`` scopes on their path, like Django's URL resolver.
 
@@ -371,18 +396,25 @@ class URLRouter:
     def _resolve(self, scope, start):
         """This router's own choice: ``(entry, child scope)`` of the first route that takes the
         path from index ``start`` on, without looking inside the router a route leads to."""
-        path = scope.get("path_remaining")
-        if path is None:
+        # route_path(scope) and candidates(path), inlined: this runs for every connection.
+        # A scope that is not ASGI (a path or root_path not a str) takes route_path(), slower
+        # and exact.
+        path = scope.get("path_remaining", _ABSENT)
+        if path is _ABSENT:
             path = scope.get("path")
-            if path is None:
-                raise ValueError("No 'path' key in connection scope, cannot route URLs")
-            root_path = scope.get("root_path")  # only the outermost router strips it
-            if root_path:
+            root_path = scope.get("root_path", "")
+            if type(root_path) is not str:
+                path = None
+            elif root_path and type(path) is str:
                 if not path.startswith(root_path):
                     return None
                 path = path[len(root_path) :]
-        path = path.lstrip("/")
-        # candidates(path), inlined: this runs for every connection.
+        if type(path) is str:
+            path = path.lstrip("/")
+        else:
+            path = route_path(scope)
+            if path is None:
+                return None
         for entry in self._by_segment.get(path.partition("/")[0], self._any_segment):
             if start and entry.index < start:
                 continue
@@ -392,8 +424,8 @@ class URLRouter:
             remaining, args, kwargs = found
             if entry.defaults:
                 kwargs.update(entry.defaults)
-            outer = scope.get("url_route")
-            if outer:
+            if "url_route" in scope:  # whatever it holds, as Channels reads it
+                outer = scope["url_route"]
                 args = outer.get("args", ()) + args
                 kwargs = {**outer.get("kwargs", {}), **kwargs}
             child = scope.copy()

@@ -5,16 +5,21 @@ in a region (``#live``) that the browser refreshes in place through htmx: such a
 (header ``HX-Target: live``) gets only that region back.
 """
 
+import functools
 import logging
 import math
 import time
 from datetime import UTC, datetime
-from functools import wraps
 from urllib.parse import quote
 
 from asgiref.sync import async_to_sync
 from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    ImproperlyConfigured,
+    PermissionDenied,
+    SuspiciousOperation,
+)
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -39,6 +44,8 @@ SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = "channels_admin.close_connection"
 EVENTS_PERMISSION = "channels_admin.view_events"
 PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers", "activity")
+#: What Django answers itself with a 4xx: the request's fault, not the dashboard's.
+CLIENT_ERRORS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
 
 #: The connections page's ``state`` filter: (value, label, registry arguments).
 STATES = (
@@ -56,10 +63,11 @@ class Dashboard:
 
     def __init__(self, site):
         self.site = site
+        self.outage = Outage()
 
     def get_urls(self):
         def view(page):
-            return self.site.admin_view(self.unavailable_as_503(page))
+            return self.site.admin_view(self.unavailable_on_failure(page))
 
         return [
             path("channels-routing/", view(self.overview), name="channels_admin_overview"),
@@ -233,7 +241,9 @@ class Dashboard:
     def groups(self, request):
         name = request.GET.get("name", "").strip()
         page = page_number(request)
-        found = async_to_sync(read_layer)(active_groups, {"groups": []}, name=name or None)
+        found = async_to_sync(read_layer)(
+            active_groups, {"groups": []}, name=name or None, registry=get_registry()
+        )
         total = len(found["groups"])
         pages = page_count(total)
         shown = found["groups"][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -325,6 +335,7 @@ class Dashboard:
         ]
         context = {"rows": rows, "total": len(rows)}
         return self.render(request, "servers", "Servers", context)
+
     def activity(self, request):
         filters = {name: request.GET.get(name, "").strip() for name in ("consumer", "server")}
         activity = async_to_sync(get_registry().activity)(
@@ -335,25 +346,38 @@ class Dashboard:
         context = {"filters": filters, "chart": charts(activity)}
         return self.render(request, "activity", "Activity", context)
 
-    # Helpers.
+    # Failures.
 
-    def unavailable_as_503(self, page):
-        """``page``, answering 503 with what is wrong when the registry cannot be read."""
+    def unavailable_on_failure(self, view):
+        """Return ``view`` answering 503 with the error, not 500, when what it reads fails
+        (the registry, its store, the channel layer); every page and action goes through it."""
 
-        @wraps(page)
+        @functools.wraps(view)
         def guarded(request, *args, **kwargs):
             try:
-                return page(request, *args, **kwargs)
-            except RegistryUnavailable as exc:
-                logger.warning("channels_admin: %s", exc)
-                if wants_json(request):
-                    return JsonResponse({"error": str(exc)}, status=503)
-                context = {"error": str(exc)}
-                response = self.render(request, "unavailable", "Registry unavailable", context)
-                response.status_code = 503
-                return response
+                response = view(request, *args, **kwargs)
+            except CLIENT_ERRORS:
+                raise
+            except Exception as exc:
+                error = self.outage.failed(exc)
+                return self.unavailable(request, view.__name__, error)
+            self.outage.recovered()
+            return response
 
         return guarded
+
+    def unavailable(self, request, page, error):
+        """Answer 503: ``{"error": ...}``, the live region saying so, or the whole page."""
+        if wants_json(request):
+            response = JsonResponse({"error": error}, status=503)
+        else:
+            context = {"error": error, "page": page}  # page: the tab to highlight
+            response = self.render(request, "unavailable", "Channels routing unavailable", context)
+            response.status_code = 503
+        response._has_been_logged = True  # by the Outage, once: not by django.request each time
+        return response
+
+    # Helpers.
 
     def url(self, name, *args):
         return reverse("admin:%s" % name, args=args, current_app=self.site.name)
@@ -361,9 +385,9 @@ class Dashboard:
     def render(self, request, page, title, context):
         """The page, or only its live region when htmx refreshes it."""
         request.current_app = self.site.name
-        template = "channels_admin/%s.html" % page
-        if is_live_refresh(request):
-            template = "channels_admin/live/%s.html" % page
+        names = ["channels_admin/%s.html" % page]
+        if is_live_refresh(request):  # pages without a live region answer in full
+            names.insert(0, "channels_admin/live/%s.html" % page)
         context = {
             **self.site.each_context(request),
             "title": title,
@@ -372,9 +396,31 @@ class Dashboard:
             "urls": {name: self.url("channels_admin_" + name) for name in PAGES},
             **context,
         }
-        response = render(request, template, context)
+        response = render(request, names, context)
         patch_vary_headers(response, ("HX-Target",))
         return response
+
+
+class Outage:
+    """Whether the dashboard is failing: each new error logged once, and the recovery."""
+
+    def __init__(self):
+        self.error = None
+
+    def failed(self, exc):
+        """Log ``exc`` unless it is the error already logged; return its text."""
+        error = "%s: %s" % (type(exc).__name__, exc)
+        if error != self.error:
+            self.error = error
+            logger.error("The Channels routing dashboard cannot answer: %s", error, exc_info=exc)
+        return error
+
+    def recovered(self):
+        if self.error is not None:
+            logger.info(
+                "The Channels routing dashboard answers again (it failed with %s).", self.error
+            )
+            self.error = None
 
 
 def with_events_for(user, record):
@@ -414,7 +460,7 @@ async def read_layer(read, empty, **kwargs):
     try:
         return await read(**kwargs)
     except RegistryUnavailable:
-        raise  # the registry's fault, not the layer's: the whole page says so
+        raise  # the whole page is unavailable, not only its groups
     except Exception as exc:
         if not isinstance(exc, LookupError):
             logger.warning("channels_admin could not list the layer's groups", exc_info=exc)

@@ -57,6 +57,11 @@
     schedule();
   }
 
+  // A 503 says what is down: show it in the region, which a later refresh puts back.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.xhr.status === 503) event.detail.shouldSwap = true;
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     const controls = document.getElementById("live-controls");
     if (controls && document.getElementById("live") && window.htmx) start(controls);
