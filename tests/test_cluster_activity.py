@@ -51,12 +51,20 @@ def test_activity_and_totals_sum_every_server_and_filter_by_one(cluster):  # noq
             "REGISTRY": "channels_admin.registry.redis.RedisRegistry",
             "REDIS_URL": registry_redis.url,
         }
+        greetings, echoed = 3, 3 + 1
+        expected_totals = {
+            ("channels_admin_messages_total", "in"): 4,
+            ("channels_admin_messages_total", "out"): greetings + echoed,
+            ("channels_admin_connections_total", "refused"): 1,
+            ("channels_admin_connections_total", "miss"): 1,
+            ("channels_admin_connections_total", "hit"): 3,
+        }
         with override_settings(CHANNELS_ADMIN=cluster_registry):
-            scraped = poll(
+            scraped = poll(  # as of each worker's next heartbeat
                 scrape,
                 lambda found: (
                     len(server_ids(found, workers)) == 2
-                    and found.get(("channels_admin_messages_total", (("direction", "in"),))) == 4
+                    and all(totals(found).get(key) == n for key, n in expected_totals.items())
                 ),
                 "both servers' live connections and totals in the collector",
             )
@@ -68,16 +76,6 @@ def test_activity_and_totals_sum_every_server_and_filter_by_one(cluster):  # noq
                 if name == "channels_admin_live_connections" and dict(labels)["server"] == ids[n]
             ]
             assert live == [1.0]
-        totals = {
-            (name, labels[0][1]): value
-            for (name, labels), value in scraped.items()
-            if name in ("channels_admin_messages_total", "channels_admin_connections_total")
-        }
-        greetings, echoed = 3, 3 + 1
-        assert totals[("channels_admin_messages_total", "out")] == greetings + echoed
-        assert totals[("channels_admin_connections_total", "refused")] == 1
-        assert totals[("channels_admin_connections_total", "miss")] == 1
-        assert totals[("channels_admin_connections_total", "hit")] == 3
 
         # The dashboard of the idle worker: the cluster's sum, and each server's own.
         staff = staff_of(workers[2])
@@ -91,14 +89,33 @@ def test_activity_and_totals_sum_every_server_and_filter_by_one(cluster):  # noq
             ids[1]: {"connects": 1, "disconnects": 0, "messages_in": 1, "messages_out": 2},
         }
         for id, counts in expected.items():
-            series = activity("&server=" + id)
-            assert {field: summed(series, field) for field in counts} == counts
-            assert summed(series, "bytes_in") == 4 * counts["messages_in"]  # "ping"
+            counts.update(bytes_in=4 * counts["messages_in"], live=1)  # "ping"; one left open
+            series = poll(
+                lambda id=id: activity("&server=" + id),
+                lambda series, counts=counts: tallied(series, counts) == counts,
+                "server %s's activity" % id,
+            )
             assert series[-1]["live"] == 1
         both = activity()
-        for field in ("connects", "disconnects", "messages_in", "messages_out"):
+        for field in ("connects", "disconnects", "messages_in", "messages_out", "bytes_in"):
             assert summed(both, field) == sum(counts[field] for counts in expected.values())
         assert both[-1]["live"] == 2
         overview = staff.get_json(DASHBOARD + "?format=json")["activity"]
         assert summed(overview["series"], "refused") == 1
         assert summed(overview["series"], "misses") == 1
+
+
+def totals(scraped):
+    """``{(counter, its label's value): value}`` of the connections and messages counters."""
+    return {
+        (name, labels[0][1]): value
+        for (name, labels), value in scraped.items()
+        if name in ("channels_admin_messages_total", "channels_admin_connections_total")
+    }
+
+
+def tallied(series, counts):
+    """``counts``' fields summed over ``series``, ``live`` from its last bucket."""
+    found = {field: summed(series, field) for field in counts if field != "live"}
+    found["live"] = series[-1]["live"] if series else 0
+    return found

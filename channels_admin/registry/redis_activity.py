@@ -31,7 +31,7 @@ class Publisher:
     def __init__(self, keys, server, keep):
         self.keys = keys
         self.server = server  # its id
-        self.keep = keep  # seconds the totals outlive the last beat
+        self.keep = keep  # seconds what it published outlives its last beat (+ the window)
         self.since = 0  # the first bucket to publish at the next beat (0: all of them)
         self.published = set()  # bucket starts in Redis: what trimming deletes
         self.consumers = set()  # consumers with a hash of their own: what trimming visits
