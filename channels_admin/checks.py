@@ -1,10 +1,10 @@
 """System check: a wrong ``CHANNELS_ADMIN`` key or value stops startup, naming it."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
-from channels_admin.conf import DEFAULTS, VALIDATORS
+from channels_admin.conf import DEFAULTS, VALIDATORS, app_settings
 from channels_admin.registry.base import Registry
 
 
@@ -95,3 +95,22 @@ def check_prometheus(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_recorder_installed(app_configs=None, **kwargs):
+    """Warn when ASGI_APPLICATION is not wrapped in RoutingRecorderMiddleware."""
+    from channels_admin.recorder.installed import FIX, not_recording
+
+    try:
+        if not getattr(settings, "ASGI_APPLICATION", None) or not app_settings()["ENABLED"]:
+            return []
+        sentence = not_recording()
+    except Exception:  # an application that fails to import is reported where it is used
+        return []
+    if sentence is None:
+        return []
+    message = sentence.partition(" Add this line")[0]
+    return [
+        Warning(message, hint="Add at the end of your asgi.py: " + FIX, id="channels_admin.W011")
+    ]

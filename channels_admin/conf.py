@@ -19,8 +19,9 @@ DEFAULTS = {
     "MAX_GROUP_HISTORY": 50,
     # Scope types the recorder records; others pass straight through.
     "RECORD_TYPES": ["websocket", "http", "channel"],
-    # Path prefixes never recorded (static files, the dashboard's own polling).
-    "IGNORE_PATHS": ["/static/", "/admin/channels-routing/"],
+    # Path prefixes never recorded (static files, the debug toolbar, the browser's icon). The
+    # dashboard's own requests are never recorded, wherever its admin site is mounted.
+    "IGNORE_PATHS": ["/static/", "/admin/channels-routing/", "/__debug__/", "/favicon.ico"],
     # Header names and query-string keys (percent-decoded) containing any of these words have
     # their values replaced by REDACTED (case-insensitive); so do Sec-WebSocket-Protocol
     # entries after one containing a word (see recorder/records.py).

@@ -2,6 +2,7 @@
 
 from channels_admin.conf import app_settings
 from channels_admin.recorder.attribution import instrument_layers
+from channels_admin.recorder.installed import dashboard_prefixes
 from channels_admin.recorder.recording import Recording, report_failure
 from channels_admin.registry import get_registry
 from channels_admin.routing.trace import current_trace
@@ -45,7 +46,9 @@ class RoutingRecorderMiddleware:
             if not settings["ENABLED"] or scope["type"] not in settings["RECORD_TYPES"]:
                 return None
             path = scope.get("path")
-            if path and path.startswith(settings["_ignore_paths"]):
+            if path and (
+                path.startswith(settings["_ignore_paths"]) or path.startswith(dashboard_prefixes())
+            ):
                 return None
             instrument_layers()
             return Recording(self.inner, scope, receive, send, get_registry(), settings)

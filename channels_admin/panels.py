@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from channels_admin.groups import active_groups
 from channels_admin.introspection import describe
+from channels_admin.recorder.installed import not_recording
 from channels_admin.recorder.recording import current_recording
 from channels_admin.recorder.records import session_hash
 from channels_admin.registry import get_registry
@@ -140,6 +141,8 @@ def subtitle(stats):
         return STAFF_ONLY
     if "live" not in stats:
         return "unavailable" if "error" in stats else ""
+    if stats.get("not_recording"):
+        return "not recording"
     live, groups = stats["live"]["total"], stats["groups"]["total"]
     return "%d live · %s" % (live, ngettext("%d group", "%d groups", groups) % groups)
 
@@ -186,7 +189,7 @@ async def read_live(page):
         now = time.time()
         registry = get_registry()
         found = await registry.connections(live=True, order="-started", limit=MAX_CONNECTIONS + 1)
-        problems = await registry.decisions(outcome=("miss", "error"), limit=MAX_DECISIONS)
+        problems = await registry.decisions(problems=True, limit=MAX_DECISIONS)
         groups = await _groups(registry)
     except Exception as exc:
         logger.exception("The Channels routing panel could not read the registry")
@@ -203,6 +206,7 @@ async def read_live(page):
         "decisions": [_decision(decision, now) for decision in decisions],
         "dashboard_url": _dashboard_url("admin:channels_admin_overview"),
         "resolve_url": _dashboard_url("admin:channels_admin_resolve"),
+        "not_recording": not_recording(),
         "read_at": localtime(datetime.fromtimestamp(now, UTC)).strftime("%H:%M:%S"),
     }
 
@@ -282,7 +286,8 @@ def _decision(decision, now):
         "type": decision["type"],
         "path": decision["path"],
         "consumer": decision["consumer"],
-        "error": decision["error"],
+        "error": decision["refusal"] or decision["error"],
+        "nearest": decision["nearest"],
         "age": duration(now - decision["time"]),
         "url": _dashboard_url("admin:channels_admin_connection", decision["connection"]),
     }

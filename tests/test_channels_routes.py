@@ -37,10 +37,11 @@ def test_tree_as_json():
 
 def test_resolve_explains_the_decision():
     text = run("--resolve", "/ws/number/7/page/2/?token=x")
-    assert text.splitlines()[0] == (
-        "websocket /ws/number/7/page/2/?token=x -> chat.consumers.NumberConsumer  "
-        "kwargs={'number': 7, 'page': 2}"
-    )
+    assert text.splitlines()[:2] == [
+        "websocket /ws/number/7/page/2/ -> chat.consumers.NumberConsumer  "
+        "kwargs={'number': 7, 'page': 2}",
+        "query string token=x set aside: routing does not look at it",
+    ]
     assert "- [0] ws/chat/<slug:room>/: pattern did not match" in text
     result = json.loads(run("--resolve", "/admin/", "--type", "http", "--format", "json"))
     assert result["matched"] and result["app_kind"] == "django"
@@ -54,3 +55,16 @@ def test_resolve_miss_prints_why_and_fails():
     with pytest.raises(CommandError):
         call_command("channels_routes", "--resolve", "jobs", "--type", "channel", stdout=out)
     assert "wrong protocol" in out.getvalue()
+
+
+def test_resolve_takes_a_pasted_url_and_names_the_nearest_route_with_its_hint():
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "channels_routes", "--resolve", "  ws://localhost:8000/ws/chat/lobby?x=1 ", stdout=out
+        )
+    text = out.getvalue()
+    assert text.splitlines()[0].startswith("websocket /ws/chat/lobby -> no match")
+    assert "query string x=1 set aside" in text
+    assert "nearest route: ws/chat/<slug:room>/: add a trailing slash: 'ws/chat/lobby/'" in text
+    assert "hint: add a trailing slash: 'ws/chat/lobby/'" in text

@@ -163,7 +163,7 @@ def test_without_javascript_the_pages_are_plain_loads(browser, demo_server):
     context.set_default_timeout(TIMEOUT)
     page = context.new_page()
     log_in(page, demo_server)
-    page.goto(demo_server.url + DASHBOARD + "connections/?state=closed")
+    page.goto(demo_server.url + DASHBOARD + "connections/?state=closed&type=all")  # HTTP too
     expect(page.locator("#live-controls")).to_be_hidden()  # nothing to pause without refresh
     page.fill("input[name=path]", "/admin/login/")
     page.click("#toolbar input[type=submit]")

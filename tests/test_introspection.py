@@ -229,7 +229,13 @@ def test_explain_nested_miss_and_wrong_protocol(routing):
     outer = result["steps"][1]
     nested = next(c for c in outer["candidates"] if c["index"] == 2)
     assert nested["reason"] == "nested miss"
-    assert nested["nested"][0]["candidates"][0]["reason"] == "pattern did not match"
+    inner = nested["nested"][0]["candidates"][0]
+    assert inner["reason"] == "converter rejected the value"
+    assert inner["hint"] == nested["hint"] == "'x' is not an int for <int:page>"
+    assert result["nearest"] == {
+        "pattern": "pages/<int:number>/p/<int:page>/",
+        "hint": nested["hint"],
+    }
     assert nested["nested"][0]["raises"] == "Resolver404"
     assert result["error"] == "No route found for path 'pages/4/p/x/'."
 

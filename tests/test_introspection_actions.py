@@ -113,7 +113,7 @@ def test_explain_action_says_why_each_route_missed():
     members = orgs["nested"][0]["candidates"][0]
     assert members["reason"] == "the rest of the route did not match"
     assert members["nested"][0]["value"] == "x/"
-    assert members["nested"][0]["candidates"][0]["reason"] == "pattern did not match"
+    assert members["nested"][0]["candidates"][0]["reason"] == "converter rejected the value"
     assert steps[0]["candidates"][1] == {
         "matched": False,
         "index": 1,

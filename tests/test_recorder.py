@@ -279,8 +279,11 @@ RECORD_FIELDS = [
     "status",
     "close_code",
     "closed_by",
+    "refused_by",
+    "refusal",
     "error",
     "outcome",
+    "nearest",
     "trace",
     "trace_source",
     "consumer",
@@ -294,6 +297,8 @@ RECORD_FIELDS = [
     "messages_out",
     "bytes_in",
     "bytes_out",
+    "action_statuses",
+    "action_errors",
     "events",
 ]
 DECISION_FIELDS = [
@@ -305,6 +310,11 @@ DECISION_FIELDS = [
     "consumer",
     "kwargs",
     "error",
+    "refused_by",
+    "refusal",
+    "nearest",
+    "action",
+    "route",
     "steps",
 ]
 

@@ -608,7 +608,10 @@ async def test_difference_miss_message_names_the_path_and_route_count():
     ours_outcome = await dispatch(literal_routes, ours, copy.deepcopy(scope))
     assert stock_outcome == Failed(ValueError, "No route found for path 'nowhere/'.")
     assert ours_outcome.error is RouteNotFound
-    assert ours_outcome.message == "No route found for path '/nowhere/' (3 routes tried)."
+    assert ours_outcome.message == (
+        "No route found for path '/nowhere/' (3 routes tried). See why each route missed, and "
+        "the nearest one: manage.py channels_routes --resolve /nowhere/"
+    )
 
 
 async def test_difference_unknown_type_and_channel_raise_route_not_found():

@@ -45,7 +45,7 @@ from channels_admin.actions.handlers import ActionRequest, AsyncAPIActionHandler
 from channels_admin.actions.permissions import ask
 from channels_admin.actions.routing import innermost
 from channels_admin.conf import app_settings
-from channels_admin.routing.trace import record_step
+from channels_admin.routing.trace import current_trace, record_step
 
 CLOSE_REFUSED = 4403
 CLOSE_BAD_GROUP = 4400
@@ -156,6 +156,13 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
     async def reply(self, action, route, data=None, errors=None, status=200, request_id=None):
         """Send one reply frame in the rest_framework_channels format."""
         await self.send_json(reply_frame(action, route, data, errors, status, request_id))
+        await self.replied(action, route, status, errors)
+
+    async def replied(self, action, route, status, errors):
+        """Tell the recorder, if it records this connection, that a reply went out."""
+        recording = getattr(current_trace.get(), "recording", None)
+        if recording is not None:  # the dashboard counts replies by status
+            await recording.action_replied(self, action, route, status, errors)
 
     async def handle_exception(self, exc, content):
         """Reply to a frame whose handling raised ``exc``, as the exception handler says.
@@ -190,6 +197,7 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
             frame.pop("request_id", None)
             text = await self.encode_json(frame)
         await self.send(text_data=text)
+        await self.replied(frame["action"], frame["route"], frame["status"], frame["errors"])
 
     def get_exception_handler(self):
         """Return the consumer's ``exception_handler``, else the setting's."""

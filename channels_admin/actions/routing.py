@@ -42,7 +42,8 @@ def patterns_of(urlconf):
                 return patterns
         raise ImproperlyConfigured(
             f"include({urlconf.__name__!r}): the module has neither routepatterns nor "
-            "urlpatterns; define routepatterns = [path(...), ...] in it."
+            "urlpatterns; define routepatterns = [path(...), ...] in it, then check a route "
+            "with manage.py channels_routes --resolve PATH --route ROUTE."
         )
     raise ImproperlyConfigured(
         f"include() takes a list of routes or a module, not {type(urlconf).__name__}."

@@ -17,17 +17,15 @@ from channels_admin.introspection.describe import (
     node,
     register_describer,
 )
-from channels_admin.introspection.explain import (
-    NESTED_MISS,
-    Step,
-    _candidate,
-    _router_info,
-    _why_not,
-    complete_scope,
-    reach,
-    register_explainer,
-)
+from channels_admin.introspection.explain import Step, complete_scope, reach, register_explainer
 from channels_admin.introspection.names import dotted_path, json_safe
+from channels_admin.introspection.steps import (
+    NESTED_MISS,
+    candidate,
+    nearest,
+    router_info,
+    why_not,
+)
 
 REST_MISS = "the rest of the route did not match"
 MAX_LEVELS = 64
@@ -72,13 +70,13 @@ def explain_action_router(router, scope, walk=None):
     """One level of action routing, as ``ActionRouter.match()`` tries it: ``Step.app`` is the
     nested router when the route goes on, else the handler."""
     path = scope["path_remaining"].lstrip("/")
-    info = _router_info(router, "action_router", "route", path)
+    info = router_info(router, "action_router", "route", path)
     candidates = info["candidates"]
     for entry in router.entries:
         how = {"index": entry.index, "pattern": str(entry.url_pattern.pattern)}
         found = entry.pattern.match(path)
         if found is None:
-            _candidate(candidates, False, **how, **_why_not(entry.pattern, path))
+            candidate(candidates, False, **how, **why_not(entry.pattern, path))
             continue
         child = entry.child_scope(scope, found)
         remaining = child["path_remaining"]
@@ -86,9 +84,9 @@ def explain_action_router(router, scope, walk=None):
         if inner is None and (entry.handler is None or (entry.router is not None and remaining)):
             reason = NESTED_MISS if entry.handler is None else REST_MISS
             nested = action_steps(entry.router, child)[0]
-            _candidate(candidates, False, **how, reason=reason, nested=nested)
+            candidate(candidates, False, **how, reason=reason, nested=nested)
             continue
-        _candidate(candidates, True, **how)
+        candidate(candidates, True, **how)
         info["matched"] = entry.index
         return Step(info, entry.router if inner is not None else entry.handler, child)
     info["error"] = f"No route matches {path!r}."
@@ -129,6 +127,7 @@ def explain_action(app, route, scope=None):
         "route": route,
         "steps": [],
         "error": None,
+        "nearest": None,
     }
     scope = dict(scope or {})
     cls = consumer_class(app)
@@ -154,6 +153,7 @@ def explain_action(app, route, scope=None):
         else:
             missed, other = "No route given", 405
         result.update(handler=result["consumer"], actions=sorted(cls.actions))
+        result["nearest"] = nearest(result["steps"])
         result["error"] = (
             f"{missed}: the frame goes to the consumer's own actions ({own}); "
             f"any other action is answered {other}."

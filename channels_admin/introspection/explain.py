@@ -18,21 +18,25 @@ import functools
 from typing import NamedTuple
 
 from channels import routing as stock
-from django.urls.resolvers import RoutePattern
 
 from channels_admin.introspection.apps import consumer_class, leaf_kind, wrapped_app
 from channels_admin.introspection.describe import stock_nesting_note
 from channels_admin.introspection.names import dotted_path, json_safe, label
+from channels_admin.introspection.steps import (
+    NESTED_MISS,
+    WRONG_CHANNEL,
+    WRONG_PROTOCOL,
+    candidate,
+    nearest,
+    nested_hint,
+    router_info,
+    skipped_reason,
+    why_not,
+)
 from channels_admin.routing import scope as ours
 
 MAX_DEPTH = 64
-MAX_CANDIDATES = 50
 
-PATTERN_MISS = "pattern did not match"
-CONVERTER_REJECTED = "converter rejected the value"
-WRONG_PROTOCOL = "wrong protocol"
-WRONG_CHANNEL = "wrong channel name"
-NESTED_MISS = "nested miss"
 ROOT_PATH_MISS = "path does not start with root_path"
 
 EXPLAINERS = {}
@@ -95,7 +99,7 @@ def reach(app, scope, depth=0):
                 step = explainer(app, scope, functools.partial(walk, depth=depth))
             except Exception as exc:  # what dispatch would raise too (e.g. no "path" key)
                 error = f"{type(exc).__name__}: {exc}"
-                steps.append(_router_info(app, error=error, raises=type(exc).__name__))
+                steps.append(router_info(app, error=error, raises=type(exc).__name__))
                 return _result(False, steps, chain, error=steps[-1]["error"]), None, None
             steps.append(step.info)
             if step.app is None:
@@ -133,30 +137,24 @@ def _result(matched, steps, chain, **extra):
         "steps": steps,
         "chain": chain,
         "error": None,
+        "nearest": None,
     }
     result.update(extra)
+    if not matched:
+        result["nearest"] = nearest(steps)
     return result
 
 
-def _router_info(router, kind="router", looked_at=None, value=None, **extra):
-    return {
-        "router": dotted_path(router),
-        "label": label(router),
-        "kind": kind,
-        "stock": type(router).__module__ == stock.__name__,
-        "looked_at": looked_at,
-        "value": json_safe(value),  # the scope's, which may hold anything
-        "candidates": [],
-        "matched": None,
-        **extra,
-    }
+#: What to do when a scope's type has no application but another type's would.
+PROTOCOL_HINTS = {
+    "websocket": "this application routes websocket here: connect with a ws:// or wss:// URL",
+    "http": "this application routes http here: request it with an http:// or https:// URL",
+    "channel": "this application routes channel names here: send to the channel instead",
+}
 
 
-def _candidate(candidates, matched, key=None, **fields):
-    if len(candidates) < MAX_CANDIDATES:
-        if key is not None:
-            fields["key"] = json_safe(key)
-        candidates.append({"matched": matched, **fields})
+def _given(**fields):
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def mapping_explainer(kind, looked_at, wrong):
@@ -172,14 +170,15 @@ def mapping_explainer(kind, looked_at, wrong):
         if app is not None:
             info = hits.get((router, value))
             if info is None:
-                info = _router_info(router, kind, looked_at, value, matched=json_safe(value))
-                _candidate(info["candidates"], True, key=value)
+                info = router_info(router, kind, looked_at, value, matched=json_safe(value))
+                candidate(info["candidates"], True, key=value)
                 if len(hits) < 256:
                     hits[(router, value)] = info
             return Step(info, app, scope)
-        info = _router_info(router, kind, looked_at, value)
+        info = router_info(router, kind, looked_at, value)
         for key in router.application_mapping:
-            _candidate(info["candidates"], False, key=key, reason=wrong)
+            hint = PROTOCOL_HINTS.get(key) if looked_at == "type" else None
+            candidate(info["candidates"], False, key=key, reason=wrong, **_given(hint=hint))
         what = "scope type" if looked_at == "type" else "channel name"
         info["error"] = f"No application configured for {what} {value!r}"
         info["raises"] = "RouteNotFound" if not info["stock"] else "ValueError"
@@ -188,21 +187,6 @@ def mapping_explainer(kind, looked_at, wrong):
     return explain_mapping
 
 
-def _why_not(pattern, path):
-    """Why ``pattern`` refused ``path``: its regex, or one of its converters."""
-    if isinstance(pattern, RoutePattern) and pattern.converters:
-        found = pattern.regex.search(path)
-        if found is not None:
-            for key, value in found.groupdict().items():
-                converter = pattern.converters[key]
-                try:
-                    converter.to_python(value)
-                except ValueError:
-                    return {
-                        "reason": CONVERTER_REJECTED,
-                        "detail": f"{type(converter).__name__} rejected {key}={value!r}",
-                    }
-    return {"reason": PATTERN_MISS}
 
 
 def _child_scope(scope, remaining, args, kwargs):
@@ -238,7 +222,7 @@ def _nested_missed(result):
 def explain_url_router(router, scope, walk):
     """Our URLRouter: the candidates its first-segment index lets dispatch try, in order."""
     path = ours.route_path(scope)
-    info = _router_info(router, "url_router", "path", path)
+    info = router_info(router, "url_router", "path", path)
     if path is None:
         info["value"] = json_safe(scope.get("path"))
         info["error"] = ROOT_PATH_MISS
@@ -251,7 +235,7 @@ def explain_url_router(router, scope, walk):
         how = {"index": entry.index, "pattern": str(entry.pattern)}
         found = entry.match_path(path)
         if found is None:
-            _candidate(candidates, False, **how, **_why_not(entry.pattern, path))
+            candidate(candidates, False, **how, **why_not(entry.pattern, path, entry.match_path))
             continue
         remaining, args, kwargs = found
         child = _child_scope(scope, remaining, args, {**kwargs, **(entry.defaults or {})})
@@ -263,13 +247,22 @@ def explain_url_router(router, scope, walk):
             missed = False
         if missed:
             nested = walk(entry.app, child)["steps"]
-            _candidate(candidates, False, **how, reason=NESTED_MISS, nested=nested)
+            hint = nested_hint(entry.pattern, nested)
+            candidate(candidates, False, **how, reason=NESTED_MISS, nested=nested, hint=hint)
             continue
-        _candidate(candidates, True, **how)
+        candidate(candidates, True, **how)
         info["matched"] = entry.index
         info["skipped"] = skipped
         return Step(info, entry.app, child)
     info["skipped"] = skipped
+    if skipped:  # on a miss every route is shown: the ones the index ruled out too
+        tried_ids = {id(entry) for entry in tried}
+        for entry in router.entries:
+            if id(entry) not in tried_ids:
+                how = {"index": entry.index, "pattern": str(entry.pattern)}
+                why = skipped_reason(entry.pattern, path, entry.match_path)
+                candidate(candidates, False, **how, **why)
+        candidates.sort(key=lambda tried: tried["index"])
     return _url_miss(info, scope, path)
 
 
@@ -277,7 +270,7 @@ def explain_stock_url_router(router, scope, walk):
     """Stock channels.routing.URLRouter, mirrored: every route in order, nested misses caught
     as ``Resolver404``, and its blind spot for routers under middleware (channels#1428)."""
     path = ours.route_path(scope)
-    info = _router_info(router, "url_router", "path", path)
+    info = router_info(router, "url_router", "path", path)
     if path is None:
         info["value"] = json_safe(scope.get("path"))
         info["error"] = ROOT_PATH_MISS
@@ -291,16 +284,18 @@ def explain_stock_url_router(router, scope, walk):
             how["note"] = note
         found = route.pattern.match(path)
         if not found:
-            _candidate(candidates, False, **how, **_why_not(route.pattern, path))
+            candidate(candidates, False, **how, **why_not(route.pattern, path))
             continue
         remaining, args, kwargs = found
         child = _child_scope(scope, remaining, args, {**kwargs, **route.default_args})
         if ours.find_path_router(route.callback) is not None:
             result = walk(route.callback, child)
             if _nested_missed(result):
-                _candidate(candidates, False, **how, reason=NESTED_MISS, nested=result["steps"])
+                nested = result["steps"]
+                hint = nested_hint(route.pattern, nested)
+                candidate(candidates, False, **how, reason=NESTED_MISS, nested=nested, hint=hint)
                 continue
-        _candidate(candidates, True, **how)
+        candidate(candidates, True, **how)
         info["matched"] = index
         return Step(info, route.callback, child)
     return _url_miss(info, scope, path)

@@ -12,14 +12,9 @@ the way ``Router.match()`` tries them, saying why each one did not take it.
 from channels_admin.generic import BaseConsumer
 from channels_admin.introspection.apps import consumer_class
 from channels_admin.introspection.describe import describe_consumer, node, register_describer
-from channels_admin.introspection.explain import (
-    NESTED_MISS,
-    Step,
-    _candidate,
-    _router_info,
-    register_explainer,
-)
+from channels_admin.introspection.explain import Step, register_explainer
 from channels_admin.introspection.names import dotted_path
+from channels_admin.introspection.steps import NESTED_MISS, candidate, router_info
 from channels_admin.messages import Message
 from channels_admin.routing.messages import (
     SCOPE_KEYS,
@@ -102,7 +97,7 @@ def first_message(scope):
 
 def explain_message_router(router, scope, walk):
     channel, content = first_message(scope)
-    info = _router_info(router, "message_router", "channel", channel)
+    info = router_info(router, "message_router", "channel", channel)
     found = _try_routing(router.routing, channel, content, info["candidates"])
     if found is None:
         info["error"] = _unrouted(channel, scope)
@@ -134,34 +129,34 @@ def _try_routing(routing, channel, content, candidates):
         if isinstance(entry, Include):
             kwargs, stripped, miss = _apply_filters(entry.filters, content, strip=True)
             if miss:
-                _candidate(candidates, False, **how, reason=FILTER_MISS, detail=miss)
+                candidate(candidates, False, **how, reason=FILTER_MISS, detail=miss)
                 continue
-            nested = _router_info(entry, "message_include", "channel", channel, stripped=stripped)
+            nested = router_info(entry, "message_include", "channel", channel, stripped=stripped)
             nested["label"] = "include"
             inner_content = {**content, **stripped}
             found = _try_routing(entry.routing, channel, inner_content, nested["candidates"])
             if found is None:
-                _candidate(candidates, False, **how, reason=NESTED_MISS, nested=[nested])
+                candidate(candidates, False, **how, reason=NESTED_MISS, nested=[nested])
                 continue
             nested["matched"], consumer, inner = found
-            _candidate(candidates, True, **how, nested=[nested])
+            candidate(candidates, True, **how, nested=[nested])
             return index, consumer, {**kwargs, **inner}
         if isinstance(entry, Route):
             if channel not in entry.channels:
                 detail = "listens on " + ", ".join(entry.channels)
-                _candidate(candidates, False, **how, reason=CHANNEL_MISS, detail=detail)
+                candidate(candidates, False, **how, reason=CHANNEL_MISS, detail=detail)
                 continue
             kwargs, _, miss = _apply_filters(entry.filters, content)
             if miss:
-                _candidate(candidates, False, **how, reason=FILTER_MISS, detail=miss)
+                candidate(candidates, False, **how, reason=FILTER_MISS, detail=miss)
                 continue
             found = entry.consumer, kwargs
         else:  # any other routing object: its match() is pure by contract
             found = entry.match(Message(dict(content), channel))
             if found is None:
-                _candidate(candidates, False, **how, reason="match() returned None")
+                candidate(candidates, False, **how, reason="match() returned None")
                 continue
-        _candidate(candidates, True, **how, consumer=dotted_path(found[0]))
+        candidate(candidates, True, **how, consumer=dotted_path(found[0]))
         return index, found[0], found[1]
     return None
 

@@ -6,9 +6,10 @@ very scope it saw, which is pure, so the steps are the decision dispatch actuall
 """
 
 from channels_admin.introspection.apps import consumer_class, wrapped_app
-from channels_admin.introspection.explain import _router_info, explainer_for, walk
+from channels_admin.introspection.explain import explainer_for, walk
 from channels_admin.introspection.messages import taken_by
 from channels_admin.introspection.names import dotted_path, json_safe
+from channels_admin.introspection.steps import router_info
 from channels_admin.routing.messages import MessageRouter
 
 
@@ -25,11 +26,11 @@ def steps_from_trace(trace):
         explainer = explainer_for(router)
         try:
             if explainer is None:  # a router appending steps no explainer knows yet
-                info = _router_info(router, matched=json_safe(getattr(match, "key", None)))
+                info = router_info(router, matched=json_safe(getattr(match, "key", None)))
             else:
                 info = explainer(router, scope, walk).info
         except Exception as exc:
-            info = _router_info(router, error=f"{type(exc).__name__}: {exc}")
+            info = router_info(router, error=f"{type(exc).__name__}: {exc}")
         key = (id(router), id(scope))
         if key in seen:
             del steps[seen[key] :]

@@ -16,7 +16,8 @@ from channels_admin.introspection import explain
 from channels_admin.introspection.trace import consumer_of, reached, waits_for_message
 from channels_admin.recorder.activity import get_activity
 from channels_admin.recorder.events import event_log, frame_event, layer_event
-from channels_admin.recorder.records import Decision, Record
+from channels_admin.recorder.records import ActionDecision, Decision, Record
+from channels_admin.recorder.refusals import find_refuser
 from channels_admin.routing.scope import RouteNotFound
 from channels_admin.routing.trace import Trace, current_trace
 
@@ -68,6 +69,7 @@ class Recording:
         "root",
         "child",
         "routed",
+        "decision",
         "tally",
         "_receive",
         "_send",
@@ -79,6 +81,7 @@ class Recording:
         self.trace = RecordingTrace(self)
         self.child = None
         self.routed = False
+        self.decision = None
         self._receive = receive
         self._send = send
         self.record = Record(scope, settings)
@@ -163,9 +166,10 @@ class Recording:
                 record.user = _username(self.child)
                 await self.store(self.registry.changed, record)
             elif kind == "websocket.close":
+                record.close_code = message.get("code", 1000)
                 if record.state == "connecting":
                     record.state = "rejected"
-                record.close_code = message.get("code", 1000)
+                    await self.refused()
             record.last_activity = now
         except Exception as exc:
             report_failure(exc)
@@ -213,7 +217,40 @@ class Recording:
                 record.outcome = "hit" if consumer else "miss" if missed else "stopped"
             self.count_decision(consumer, record.outcome)
             await self.store(self.registry.changed, record)
-            await self.store(self.registry.decided, Decision(record))
+            self.decision = Decision(record)
+            await self.store(self.registry.decided, self.decision)
+        except Exception as exc:
+            report_failure(exc)
+
+    async def refused(self):
+        """Record which application closed the handshake before accepting.
+
+        A layer above the consumer turns the decision into ``refused`` (the consumer never
+        ran); a consumer refusing in ``connect()`` leaves it a ``hit``.
+        """
+        record = self.record
+        found = find_refuser(self.root, record.trace if record.trace_source == "dispatch" else ())
+        if found is None:
+            return
+        record.refused_by, by_consumer = found
+        record.status = 403  # what daphne and uvicorn answer a refused handshake
+        if not by_consumer and record.outcome in ("hit", "stopped"):
+            record.outcome = "refused"
+            record.consumer = None
+            if self.decision is not None:
+                self.decision.outcome = "refused"
+        await self.store(self.registry.changed, record)
+
+    async def action_replied(self, consumer, action, route, status, errors):
+        """Count an AsyncAPIConsumer's reply; keep an action miss (404, 405) as a decision."""
+        try:
+            error = "; ".join(str(error) for error in errors or ())
+            self.record.action_replied(action, route, status, error)
+            if status in (404, 405):
+                decision = ActionDecision(
+                    self.record, action, route, consumer.action_router, status, error
+                )
+                await self.store(self.registry.decided, decision)
         except Exception as exc:
             report_failure(exc)
 

@@ -9,6 +9,7 @@ the route's kwargs). :meth:`Record.as_dict` turns them into the JSON record read
 
 import os
 import time
+from collections import deque
 from urllib.parse import unquote_plus
 
 from django.conf import settings as django_settings
@@ -17,10 +18,15 @@ from django.utils.crypto import salted_hmac
 
 from channels_admin.conf import REDACTED
 from channels_admin.introspection import steps_from_trace
+from channels_admin.introspection.actions import action_steps
 from channels_admin.introspection.names import json_safe
+from channels_admin.introspection.steps import nearest
 from channels_admin.recorder.events import event_dict
+from channels_admin.recorder.refusals import refusal_step, refusal_text
 from channels_admin.registry.servers import server_id
 
+#: Action errors one connection keeps (its page shows them).
+MAX_ACTION_ERRORS = 20
 #: A Sec-WebSocket-Protocol entry longer than this that names a secret carries it inline.
 MAX_SUBPROTOCOL_NAME = 32
 
@@ -42,6 +48,7 @@ class Record:
         "status",
         "close_code",
         "closed_by",
+        "refused_by",
         "error",
         "outcome",
         "trace",
@@ -56,6 +63,8 @@ class Record:
         "messages_out",
         "bytes_in",
         "bytes_out",
+        "action_statuses",
+        "action_errors",
         "events",
     )
 
@@ -73,6 +82,7 @@ class Record:
         self.status = None
         self.close_code = None
         self.closed_by = None
+        self.refused_by = None  # dotted path of the app that closed before accepting
         self.error = None
         self.outcome = None
         # The routers' (router, scope, match) entries, worded by steps_from_trace() on read;
@@ -89,6 +99,9 @@ class Record:
         self.messages_out = 0
         self.bytes_in = 0
         self.bytes_out = 0
+        # Made on the first action reply / action error (AsyncAPIConsumer connections only).
+        self.action_statuses = None
+        self.action_errors = None
         self.events = None  # the frames log (events.py): a bounded deque when RECORD_EVENTS
 
     def as_dict(self):
@@ -96,6 +109,7 @@ class Record:
         scope = self.scope
         client = scope.get("client")
         route = self.route or {}
+        steps = self.steps()
         return {
             "id": self.id,
             "pid": os.getpid(),
@@ -114,9 +128,12 @@ class Record:
             "status": self.status,
             "close_code": self.close_code,
             "closed_by": self.closed_by,
+            "refused_by": self.refused_by,
+            "refusal": refusal_text(self),
             "error": self.error,
             "outcome": self.outcome,
-            "trace": self.steps(),
+            "nearest": nearest(steps) if self.outcome == "miss" else None,
+            "trace": steps,
             "trace_source": self.trace_source,
             "consumer": self.consumer,
             "kwargs": self.kwargs(),
@@ -129,14 +146,41 @@ class Record:
             "messages_out": self.messages_out,
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
+            "action_statuses": {str(k): n for k, n in (self.action_statuses or {}).items()},
+            "action_errors": list(self.action_errors or ()),
             "events": None if self.events is None else [event_dict(e) for e in list(self.events)],
         }
 
     def steps(self):
-        """The routing steps, in explain()'s words."""
+        """Return the routing steps in explain()'s words, the refusal last if there was one."""
         if self.trace_source == "dispatch":
-            return steps_from_trace(self.trace)
-        return self.trace
+            steps = steps_from_trace(self.trace)
+        else:
+            steps = list(self.trace)
+        text = refusal_text(self)
+        if text is not None:
+            steps.append(refusal_step(self, text))
+        return steps
+
+    def action_replied(self, action, route, status, error):
+        """Count one action reply; keep the last ``MAX_ACTION_ERRORS`` errors (4xx and 5xx)."""
+        statuses = self.action_statuses
+        if statuses is None:
+            statuses = self.action_statuses = {}
+        statuses[status] = statuses.get(status, 0) + 1
+        if status < 400:
+            return
+        if self.action_errors is None:
+            self.action_errors = deque(maxlen=MAX_ACTION_ERRORS)
+        self.action_errors.append(
+            {
+                "time": time.time(),
+                "action": action,
+                "route": route,
+                "status": status,
+                "error": error,
+            }
+        )
 
     def kwargs(self):
         return json_safe((self.route or {}).get("kwargs", {}))
@@ -155,6 +199,7 @@ class Decision:
 
     def as_dict(self):
         record = self.record
+        steps = record.steps()
         return {
             "connection": record.id,
             "time": record.started,
@@ -164,8 +209,48 @@ class Decision:
             "consumer": record.consumer,
             "kwargs": record.kwargs(),
             "error": self.error,
-            "steps": record.steps(),
+            "refused_by": record.refused_by,
+            "refusal": refusal_text(record),
+            "nearest": nearest(steps) if self.outcome == "miss" else None,
+            "action": None,
+            "route": None,
+            "steps": steps,
         }
+
+    @property
+    def problem(self):
+        """Whether routing went wrong: a miss, an error, or a refusal at any layer."""
+        return self.outcome not in ("hit", "stopped") or self.record.refused_by is not None
+
+
+class ActionDecision(Decision):
+    """An action frame that no route or action took (its reply was a 404 or 405)."""
+
+    __slots__ = ("action", "route", "router", "time")
+
+    def __init__(self, record, action, route, router, status, error):
+        self.record = record
+        self.time = time.time()
+        self.outcome = "miss"
+        self.error = f"{status}: {error}"
+        self.action = action
+        self.route = route
+        self.router = router
+
+    def as_dict(self):
+        found = super().as_dict()
+        scope = {"type": self.record.type, "path_remaining": self.route or ""}
+        steps = action_steps(self.router, scope)[0] if self.route else []
+        found.update(
+            time=self.time,
+            action=self.action,
+            route=self.route,
+            steps=steps,
+            nearest=nearest(steps),
+            refused_by=None,
+            refusal=None,
+        )
+        return found
 
 
 def session_hash(session_key):

@@ -15,7 +15,7 @@ from channels_admin.recorder.activity import get_activity
 
 LIVE_STATES = ("connecting", "accepted")
 STATES = ("connecting", "accepted", "rejected", "closed")
-OUTCOMES = ("hit", "miss", "error", "stopped")
+OUTCOMES = ("hit", "miss", "error", "stopped", "refused")
 ORDER_FIELDS = (
     "started",
     "last_activity",
@@ -52,7 +52,9 @@ class Registry:
         raise NotImplementedError
 
     async def decided(self, decision):
-        """Keep a ``Decision`` (hit, miss, error or stopped) in the bounded list."""
+        """Keep a ``Decision`` (hit, miss, error, stopped or refused) in the bounded list.
+
+        A refusal found after the decision was kept changes the same object's ``outcome``."""
         raise NotImplementedError
 
     # Read by the dashboard, the panel and the management command.
@@ -83,9 +85,12 @@ class Registry:
         """
         raise NotImplementedError
 
-    async def decisions(self, *, outcome=None, path=None, consumer=None, offset=0, limit=100):
+    async def decisions(
+        self, *, outcome=None, path=None, consumer=None, problems=False, offset=0, limit=100
+    ):
         """``{"total": n, "decisions": [...]}``: recent routing decisions, newest first,
-        filtered like :meth:`connections` (``outcome`` is one outcome or a list of them) and
+        filtered like :meth:`connections` (``outcome`` is one outcome or a list of them;
+        ``problems=True`` keeps misses, errors and refusals, a consumer's own included) and
         sliced."""
         raise NotImplementedError
 

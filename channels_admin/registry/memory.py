@@ -92,12 +92,15 @@ class MemoryRegistry(Registry):
             "connections": [r.as_dict() for r in records[offset : offset + limit]],
         }
 
-    async def decisions(self, *, outcome=None, path=None, consumer=None, offset=0, limit=100):
+    async def decisions(
+        self, *, outcome=None, path=None, consumer=None, problems=False, offset=0, limit=100
+    ):
         outcomes = (outcome,) if isinstance(outcome, str) else outcome
         found = [
             decision
             for decision in reversed(self.recent_decisions)
             if (not outcomes or decision.outcome in outcomes)
+            and (not problems or decision.problem)
             and (not path or path in (decision.record.path or ""))
             and (not consumer or consumer in (decision.record.consumer or ""))
         ]

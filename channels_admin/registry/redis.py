@@ -212,7 +212,9 @@ class RedisRegistry(Registry):
             if live or closed
         ]
 
-    async def decisions(self, *, outcome=None, path=None, consumer=None, offset=0, limit=100):
+    async def decisions(
+        self, *, outcome=None, path=None, consumer=None, problems=False, offset=0, limit=100
+    ):
         outcomes = (outcome,) if isinstance(outcome, str) else outcome
 
         async def reader(client):
@@ -221,6 +223,7 @@ class RedisRegistry(Registry):
                 decision = json.loads(raw)
                 if (
                     (not outcomes or decision["outcome"] in outcomes)
+                    and (not problems or is_problem(decision))
                     and (not path or path in (decision["path"] or ""))
                     and (not consumer or consumer in (decision["consumer"] or ""))
                 ):
@@ -354,6 +357,11 @@ def merged(record, index):
     if index is not None:
         record.update(entry_fields(index if isinstance(index, list) else json.loads(index)))
     return record
+
+
+def is_problem(decision):
+    """Whether a decision's JSON is a miss, an error or a refusal (a consumer's own too)."""
+    return decision["outcome"] not in ("hit", "stopped") or bool(decision.get("refused_by"))
 
 
 def _count(counts, key):

@@ -317,6 +317,8 @@ def as_dict(record, serialized):
 
 def decision_dict(decision, record):
     """``decision.as_dict()``, from its record's JSON (``record``) rather than anew."""
+    if getattr(decision, "route", None) is not None:  # an action miss has its own steps
+        return decision.as_dict()
     return {
         "connection": record["id"],
         "time": record["started"],
@@ -326,6 +328,11 @@ def decision_dict(decision, record):
         "consumer": record["consumer"],
         "kwargs": record["kwargs"],
         "error": decision.error,
+        "refused_by": record["refused_by"],
+        "refusal": record["refusal"],
+        "nearest": record["nearest"] if decision.outcome == "miss" else None,
+        "action": None,
+        "route": None,
         "steps": record["trace"],
     }
 

@@ -9,6 +9,7 @@ so what they say is what routing does, without running any middleware.
 """
 
 import importlib
+import shlex
 import uuid
 
 from django.conf import settings
@@ -104,6 +105,15 @@ def unwrap(app):
         )
 
 
+def shell_word(text):
+    """``text`` quoted for a shell command line people copy."""
+    return shlex.quote(str(text))
+
+
+def _keys(mapping):
+    return ", ".join(repr(key) for key in mapping) or "no application"
+
+
 def find_path_router(app):
     """The router that routes on the remaining path, looking through middleware; else None."""
     for candidate in unwrap(app):
@@ -128,7 +138,11 @@ class ProtocolTypeRouter:
         match = self.match(scope)
         record_step(self, scope, match)
         if match is None:
-            raise RouteNotFound("No application configured for scope type %r" % scope["type"])
+            raise RouteNotFound(
+                "No application configured for scope type %r; this router has %s. Add %r to "
+                "its mapping, or see where a path goes: manage.py channels_routes --resolve PATH "
+                "--type TYPE" % (scope["type"], _keys(self.application_mapping), scope["type"])
+            )
         return await match.app(scope, receive, send)
 
 
@@ -153,7 +167,11 @@ class ChannelNameRouter:
         match = self.match(scope)
         record_step(self, scope, match)
         if match is None:
-            raise RouteNotFound("No application configured for channel name %r" % scope["channel"])
+            raise RouteNotFound(
+                "No application configured for channel name %r; this router has %s. Add it to "
+                "the mapping, or check: manage.py channels_routes --resolve %s --type channel"
+                % (scope["channel"], _keys(self.application_mapping), shell_word(scope["channel"]))
+            )
         return await match.app(scope, receive, send)
 
 
@@ -303,7 +321,9 @@ def _included_patterns(resolver):
         if patterns is not None:
             return patterns
     raise ImproperlyConfigured(
-        "include(%r) found neither websocket_urlpatterns nor urlpatterns in it." % urlconf
+        "include(%r) found neither websocket_urlpatterns nor urlpatterns in it: define "
+        "websocket_urlpatterns = [path(...), ...] there, then check the tree with "
+        "manage.py channels_routes." % urlconf
     )
 
 
@@ -459,7 +479,9 @@ class URLRouter:
         if "path_remaining" in scope:
             raise NestedRouteNotFound("No route found for path %r." % path)
         raise RouteNotFound(
-            "No route found for path %r (%d routes tried)." % (path, len(self.entries))
+            "No route found for path %r (%d routes tried). See why each route missed, and the "
+            "nearest one: manage.py channels_routes --resolve %s"
+            % (path, len(self.entries), shell_word(path))
         )
 
     def __repr__(self):

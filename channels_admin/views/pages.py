@@ -27,7 +27,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
 from channels_admin.groups import active_groups, group_counts
-from channels_admin.introspection import describe, explain
+from channels_admin.introspection import describe, explain, explain_action
+from channels_admin.introspection.targets import read_target
+from channels_admin.recorder.installed import not_recording
 from channels_admin.registry import close_connection, get_registry, valid_close_code
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES, RegistryUnavailable
 from channels_admin.routing import get_default_application
@@ -38,7 +40,6 @@ logger = logging.getLogger("channels_admin.dashboard")
 
 PAGE_SIZE = 100
 MEMBERS_SHOWN = 20
-PROBLEMS = ("miss", "error")  # the decisions the overview shows as problems
 PROBLEMS_SHOWN = 10
 SCOPE_TYPES = ("websocket", "http", "channel")
 CLOSE_PERMISSION = "channels_admin.close_connection"
@@ -106,7 +107,7 @@ class Dashboard:
 
         async def fetch():
             summary = await registry.summary()
-            problems = await registry.decisions(outcome=PROBLEMS, limit=PROBLEMS_SHOWN)
+            problems = await registry.decisions(problems=True, limit=PROBLEMS_SHOWN)
             groups = await read_layer(group_counts, {"total": 0, "members": 0})
             servers = await registry.servers()
             activity = await registry.activity()
@@ -131,6 +132,7 @@ class Dashboard:
             "problems": problems,
             "tree": tree,
             "tree_error": tree_error,
+            "not_recording": not_recording(),
             "activity": activity,
         }
         if wants_json(request):
@@ -151,6 +153,8 @@ class Dashboard:
             name: request.GET.get(name, "").strip()
             for name in ("path", "consumer", "group", "type", "user", "state", "server")
         }
+        if "type" not in request.GET:  # WebSocket by default; the switch offers HTTP and all
+            filters["type"] = "websocket"
         state = next((state for state in STATES if state[0] == filters["state"]), STATES[0])
         order = request.GET.get("order") or "-started"
         if order.lstrip("-") not in ORDER_FIELDS:
@@ -287,33 +291,42 @@ class Dashboard:
         return self.render(request, "decisions", "Routing decisions", context)
 
     def resolve(self, request):
-        target = request.GET.get("path", "")
+        target = request.GET.get("path", "").strip()
         kind = request.GET.get("type") or "websocket"
+        route = request.GET.get("route", "").strip()
         error = None
         if kind not in SCOPE_TYPES:
             error = "type must be one of %s." % ", ".join(SCOPE_TYPES)
         elif "path" in request.GET and not target:
             error = "Give a path (or, with type channel, a channel name)."
-        result = tree = None
+        result = action = tree = None
+        query = ""
         if error is None and target:
             try:
                 application = get_default_application()
             except ImproperlyConfigured as exc:
                 error = str(exc)
             else:
-                result = explain(application, scope_for(target, kind))
+                scope, query = read_target(target, kind)
+                result = explain(application, scope)
+                if route:
+                    action = explain_action(application, route, scope)
                 tree = display_tree(describe(application))
                 draw_path(tree, result["steps"])
         if wants_json(request):
             if result is None:
                 return JsonResponse({"error": error or "Pass ?path=...&type=..."}, status=400)
-            return JsonResponse(result)
+            return JsonResponse(action if action is not None else result)
         context = {
             "target": target,
+            "shown": scope.get("path", scope.get("channel")) if result else target,
+            "query": query,
             "kind": kind,
+            "route": route,
             "types": SCOPE_TYPES,
             "error": error,
             "result": result,
+            "action": action,
             "display_tree": tree,
         }
         return self.render(request, "resolve", "Route tester", context)
@@ -393,6 +406,7 @@ class Dashboard:
             "title": title,
             "page": page,
             "updated": datetime.now(UTC),
+            "not_recording": not_recording(),
             "urls": {name: self.url("channels_admin_" + name) for name in PAGES},
             **context,
         }
@@ -473,13 +487,6 @@ async def read_layer(read, empty, **kwargs):
         return {"layer": "default", "backend": None, "complete": False, "note": note, **empty}
 
 
-def scope_for(target, kind):
-    if kind == "channel":
-        return {"type": "channel", "channel": target}
-    path, _, query = target.partition("?")
-    return {"type": kind, "path": path, "query_string": query.encode()}
-
-
 def page_number(request):
     try:
         return max(1, int(request.GET.get("page", 1)))
@@ -518,6 +525,9 @@ def connection_row(record, now):
         "age": duration((record["ended"] or now) - record["started"]),
         "idle": duration(now - record["last_activity"]),
         "live": record["state"] in ("connecting", "accepted"),
+        "action_errors": [
+            {**failure, "at": timestamp(failure["time"])} for failure in record["action_errors"]
+        ],
     }
 
 

@@ -71,6 +71,7 @@ def draw_path(item, steps, path="taken"):
                 child["state"] = "missed"
                 child["reason"] = candidate.get("reason")
                 child["detail"] = candidate.get("detail")
+                child["hint"] = candidate.get("hint")
                 if candidate.get("nested"):
                     draw_path(child, candidate["nested"], "tried")
         item = following

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from channels_admin.introspection import describe, explain, explain_action
 from channels_admin.introspection.names import short_source
+from channels_admin.introspection.targets import read_target
 from channels_admin.routing import get_default_application
 
 ROUTERS = ("protocol_router", "url_router", "channel_router", "message_router")
@@ -49,25 +50,21 @@ class Command(BaseCommand):
             else:
                 self.stdout.write("\n".join(tree_lines(tree)))
             return
-        scope = scope_for(resolve, type)
+        scope, query = read_target(resolve, type)
         result = explain(application, scope)
+        if query:
+            result["query_string"] = query
         if route is not None and result["matched"]:
-            result["action"] = explain_action(application, route, scope)
+            result["action"] = explain_action(application, route.strip(), scope)
         if format == "json":
             self.stdout.write(json.dumps(result, indent=2))
         else:
-            self.stdout.write("\n".join(explanation_lines(resolve, type, result)))
+            shown = scope.get("path", scope.get("channel"))
+            self.stdout.write("\n".join(explanation_lines(shown, type, result)))
         if not result["matched"]:
             raise CommandError("No application would take %s %r." % (type, resolve))
         if route is not None and result["action"]["consumer"] is None:
             raise CommandError(result["action"]["error"])
-
-
-def scope_for(target, kind):
-    if kind == "channel":
-        return {"type": "channel", "channel": target}
-    path, _, query = target.partition("?")
-    return {"type": kind, "path": path, "query_string": query.encode()}
 
 
 def tree_lines(node, depth=0):
@@ -114,6 +111,12 @@ def explanation_lines(target, kind, result):
         yield "%s %s -> %s  kwargs=%s" % (kind, target, result["consumer"], result["kwargs"])
     else:
         yield "%s %s -> no match: %s" % (kind, target, result["error"])
+    if result.get("query_string"):
+        yield "query string %s set aside: routing does not look at it" % result["query_string"]
+    nearest = result.get("nearest")
+    if nearest:
+        hint = ": %s" % nearest["hint"] if nearest["hint"] else ""
+        yield "nearest route: %s%s" % (nearest["pattern"], hint)
     yield "through: " + " > ".join(result["chain"])
     yield from _step_lines(result["steps"], 1)
     action = result.get("action")
@@ -155,6 +158,8 @@ def _step_lines(steps, depth):
             if candidate.get("detail"):
                 reason += " (%s)" % candidate["detail"]
             yield "%s  - %s: %s" % (pad, name, reason)
+            if candidate.get("hint"):
+                yield "%s    hint: %s" % (pad, candidate["hint"])
             if candidate.get("note"):
                 yield "%s    ! %s" % (pad, candidate["note"])
             yield from _step_lines(candidate.get("nested", []), depth + 2)

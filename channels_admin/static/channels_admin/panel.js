@@ -65,9 +65,10 @@ function stepList(steps) {
         const candidates = element("ul");
         for (const candidate of step.candidates || []) {
             const name = candidate.pattern ?? candidate.key ?? "";
+            const hint = candidate.hint ? ` · hint: ${candidate.hint}` : "";
             const line = candidate.matched
                 ? `✔ ${name}`
-                : `✘ ${name}: ${candidate.reason}${candidate.detail ? ` (${candidate.detail})` : ""}`;
+                : `✘ ${name}: ${candidate.reason}${candidate.detail ? ` (${candidate.detail})` : ""}${hint}`;
             const row = element("li", line);
             if (candidate.nested && candidate.nested.length) {
                 row.appendChild(stepList(candidate.nested));
@@ -110,7 +111,12 @@ async function resolve(form) {
     const summary = answer.matched
         ? `${url.searchParams.get("type")} ${url.searchParams.get("path")} → ${answer.consumer} ${JSON.stringify(answer.kwargs)}`
         : `${url.searchParams.get("type")} ${url.searchParams.get("path")} → no match: ${answer.error}`;
-    result.replaceChildren(element("p", summary, "channels-routing-answer"), stepList(answer.steps || []));
+    const shown = [element("p", summary, "channels-routing-answer")];
+    if (answer.nearest) {
+        const hint = answer.nearest.hint ? ` · hint: ${answer.nearest.hint}` : "";
+        shown.push(element("p", `Nearest route: ${answer.nearest.pattern}${hint}`, "channels-routing-nearest"));
+    }
+    result.replaceChildren(...shown, stepList(answer.steps || []));
 }
 
 function bind() {
