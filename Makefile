@@ -4,6 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_ADDRESS ?= 127.0.0.1
 DEMO_PORT ?= 8000
+# axe-core, for the browser tests' accessibility checks only (never shipped in the package).
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: demo test lint system-deps benchmarks
 
@@ -30,7 +33,10 @@ system-deps:
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.test-installed system-deps lint
+$(AXE): | $(VENV)/bin/python
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
+
+test: $(VENV)/.test-installed system-deps lint $(AXE)
 	$(PY) -m pytest
 
 benchmarks: $(VENV)/.test-installed

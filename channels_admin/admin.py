@@ -9,14 +9,16 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from channels_admin.models import Connection
+from channels_admin.permissions import can_view
 from channels_admin.urls import dashboard_urls
 
 
 class ConnectionAdmin(admin.ModelAdmin):
-    """The admin index entry: every staff member sees it; it leads to the dashboard."""
+    """The admin index entry, for those who may view live connections; it leads to the
+    dashboard, and the admin's history links ("Recent actions") to a connection's page."""
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return can_view(request.user)
 
     def has_add_permission(self, request):
         return False
@@ -32,12 +34,25 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         opts = self.model._meta
-        name = "%s_%s_changelist" % (opts.app_label, opts.model_name)
-        return [path("", self.admin_site.admin_view(self.changelist_view), name=name)]
+        name = "%s_%s_" % (opts.app_label, opts.model_name)
+        view = self.admin_site.admin_view
+        return [
+            path("", view(self.changelist_view), name=name + "changelist"),
+            path("<str:object_id>/change/", view(self.change_view), name=name + "change"),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         return redirect(
             reverse("admin:channels_admin_connections", current_app=self.admin_site.name)
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return redirect(
+            reverse(
+                "admin:channels_admin_connection",
+                args=[object_id],
+                current_app=self.admin_site.name,
+            )
         )
 
 

@@ -44,6 +44,8 @@ DEFAULTS = {
     "REDACT_HEADERS": ["cookie", "set-cookie", "authorization", "proxy-authorization"],
     # More words for query-string keys only.
     "REDACT_QUERY_KEYS": [],
+    # Refuse every state-changing dashboard action (close, join, leave) and show no forms.
+    "READ_ONLY": False,
     # The Redis registry (channels_admin.registry.redis.RedisRegistry): its server (None: the
     # first host of CHANNEL_LAYERS["default"] when that is a channels_redis layer), the prefix
     # of its keys, and how often (seconds) each worker renews its entry and counters.
@@ -117,6 +119,7 @@ VALIDATORS = {
     "REDACT_HEADERS": (_strings, "must be a list of header names"),
     "REDACT_QUERY_KEYS": (_strings, "must be a list of words"),
     "REDACT_WORDS": (_strings, "must be a list of words"),
+    "READ_ONLY": (lambda value: isinstance(value, bool), "must be True or False"),
     "REDIS_URL": (_redis_url, "must be a redis://, rediss:// or unix:// URL, or None"),
     "REDIS_PREFIX": (lambda value: isinstance(value, str) and value != "", "must be a name"),
     "HEARTBEAT": (_positive_number, "must be a number of seconds above 0"),

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from channels_admin.groups import active_groups
 from channels_admin.introspection import describe
+from channels_admin.permissions import VIEW, can_view
 from channels_admin.recorder.installed import not_recording
 from channels_admin.recorder.recording import current_recording
 from channels_admin.recorder.records import session_hash
@@ -45,10 +46,11 @@ class ChannelsRoutingPanel(Panel):
     opened are marked), active groups, recent misses and errors, and a route tester.
 
     Add ``"channels_admin.panels.ChannelsRoutingPanel"`` to ``DEBUG_TOOLBAR_PANELS``. Only an
-    active staff user sees it, like the dashboard: for anyone else the registry is not read
-    and the panel asks for an admin login. The registry is read once per request, after the
-    view (``request.user`` is set by then); the panel's script refreshes the live part when
-    the panel is opened, so sockets the page opened after loading show up.
+    active staff user with ``channels_admin.view_connection`` sees it, like the dashboard: for
+    anyone else the registry is not read and the panel says who may see it. The registry is
+    read once per request, after the view (``request.user`` is set by then); the panel's
+    script refreshes the live part when the panel is opened, so sockets the page opened after
+    loading show up.
     """
 
     is_async = True
@@ -72,14 +74,14 @@ class ChannelsRoutingPanel(Panel):
         response = self.get_response(request)
         if inspect.isawaitable(response):  # the toolbar runs async under ASGI
             return self._after_async_view(request, response)
-        self.staff = is_staff(request)
+        self.staff = may_view(request)
         self.live = async_to_sync(read_live)(self.page) if self.staff else None
         return response
 
     async def _after_async_view(self, request, response):
         response = await response
         # The user is loaded lazily, from the database: that is sync-only work.
-        self.staff = await sync_to_async(is_staff)(request)
+        self.staff = await sync_to_async(may_view)(request)
         self.live = await read_live(self.page) if self.staff else None
         return response
 
@@ -115,8 +117,9 @@ class ChannelsRoutingPanel(Panel):
 @login_not_required
 @require_show_toolbar
 def live_view(request):
-    """The live part of the panel, read now, for the request the toolbar stored; staff only."""
-    if not is_staff(request):
+    """The live part of the panel, read now, for the request the toolbar stored; for those who
+    may view live connections only."""
+    if not may_view(request):
         content = render_to_string(ChannelsRoutingPanel.template, staff_only())
         return JsonResponse({"content": content, "subtitle": STAFF_ONLY}, status=403)
     toolbar = DebugToolbar.fetch(request.GET.get("request_id", ""), ChannelsRoutingPanel.panel_id)
@@ -147,29 +150,29 @@ def subtitle(stats):
     return "%d live · %s" % (live, ngettext("%d group", "%d groups", groups) % groups)
 
 
-def is_staff(request):
-    """Return whether the request's user may see every connection: an active staff member.
+def may_view(request):
+    """Return whether the request's user may see every connection: active staff with
+    ``channels_admin.view_connection``, as on the dashboard.
 
     The one place the panel decides who sees connection data (the panel, its live view).
 
-    A request without a user (no AuthenticationMiddleware) is not staff, nor is one whose user
-    cannot be loaded: the page is still served, and the failure logged.
+    A request without a user (no AuthenticationMiddleware) may not, nor one whose user cannot
+    be loaded: the page is still served, and the failure logged.
     """
-    user = getattr(request, "user", None)
     try:
-        return bool(user is not None and user.is_active and getattr(user, "is_staff", False))
+        return can_view(getattr(request, "user", None))
     except Exception:
         logger.exception("The Channels routing panel could not load the request's user")
         return False
 
 
 def staff_only(next_path=None):
-    """What the panel shows anyone but staff: the admin login (back to ``next_path``), when
-    there is an admin site."""
+    """What the panel shows anyone who may not view connections: the admin login (back to
+    ``next_path``), when there is an admin site, and the permission needed."""
     url = _dashboard_url("admin:login")
     if url and next_path:
         url += "?" + urlencode({"next": next_path})
-    return {"staff_only": True, "login_url": url}
+    return {"staff_only": True, "login_url": url, "permission": VIEW}
 
 
 def page_of(request):
@@ -308,7 +311,9 @@ def _rows(item, depth=0):
         "indent": "\u00a0\u00a0\u00a0\u00a0" * depth,
         "how": how.get("key") or how.get("pattern") or "",
         "through": item["chain"],
-        "name": node["label"] if item["router"] else node.get("consumer") or node["dotted"],
+        "name": node["label"]
+        if item["router"]
+        else node.get("consumer") or node.get("dotted") or node["label"],
         "kind": node["kind"],
         "source": item["source"] or "",
         "notes": [*item["notes"], *([node["note"]] if node.get("note") else [])],

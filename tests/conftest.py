@@ -250,3 +250,36 @@ def browser():
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_IMPACTS = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe():
+    """``check(page, what)``: run axe-core (installed from npm by ``make test``) on the page and
+    fail on any serious or critical violation, naming the rule and the elements."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (make test installs it with npm)")
+    source = AXE.read_text()
+
+    def check(page, what, context=None, rules=None):
+        """``context``: what to check (axe's selectors, shadow DOM included), else the page;
+        ``rules``: only these rule ids, else all."""
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(content=source)
+        options = {"resultTypes": ["violations"]}
+        if rules:
+            options["runOnly"] = {"type": "rule", "values": list(rules)}
+        results = page.evaluate(
+            "([context, options]) => axe.run(context || document, options)", [context, options]
+        )
+        found = [
+            "%s (%s): %s" % (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5])
+            for v in results["violations"]
+            if v["impact"] in AXE_IMPACTS
+        ]
+        assert not found, "%s: axe-core found %s" % (what, "; ".join(found))
+
+    return check

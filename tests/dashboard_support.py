@@ -98,8 +98,10 @@ async def client_for(user, **kwargs):
 
 @pytest.fixture
 async def staff(transactional_db):
-    """A client logged in as a staff member without any permission."""
-    return await client_for(await make_user("staffer", staff=True))
+    """A client logged in as a staff member who may view live connections, and nothing more."""
+    return await client_for(
+        await make_user("staffer", staff=True, permissions=["view_connection"])
+    )
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def test_watch_a_chat_socket_live_and_close_it_from_the_admin(browser, demo_serv
     chat.goto(demo_server.url + "/")
     expect(chat.locator("#chat-status")).to_have_text("connected")
     row = admin.locator("#result_list tbody tr", has_text="/ws/chat/lobby/")
-    expect(row).to_contain_text("chat.consumers.ChatConsumer")
+    expect(row.locator('code[title="chat.consumers.ChatConsumer"]')).to_have_text("ChatConsumer")
     expect(row).to_contain_text("room=lobby")
     expect(row).to_contain_text("chat_lobby")
     assert admin.evaluate("window.notReloaded") is True
@@ -132,10 +132,13 @@ def test_watch_a_chat_socket_live_and_close_it_from_the_admin(browser, demo_serv
     # Close the chat socket from its page: the chat tab sees the code.
     admin.goto(detail_url)
     admin.fill("#close-code", "4000")
+    asked = []
+    admin.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     admin.click(".ca-close-form input[type=submit]")
     expect(admin.locator(".messagelist")).to_contain_text("to close with code 4000")
     expect(chat.locator("#chat-status")).to_have_text("closed (code 4000)")
     expect(admin.locator("#connection-state")).to_have_text("closed")
+    assert asked and "/ws/chat/lobby/" in asked[0]  # the browser asked before posting
     context.close()
 
 

@@ -237,7 +237,9 @@ async def test_staff_without_the_permission_cannot_close(staff, sockets):
 
 
 async def test_the_close_permission_closes_with_the_chosen_code(sockets, transactional_db):
-    user = await make_user("operator", staff=True, permissions=["close_connection"])
+    user = await make_user(
+        "operator", staff=True, permissions=["view_connection", "close_connection"]
+    )
     client = await client_for(user)
     communicator, lobby = await sockets.connect("/ws/chat/lobby/")
     html = await get_html(client, DASHBOARD + f"connections/{lobby}/")

@@ -141,7 +141,7 @@ async def test_with_the_log_off_a_record_keeps_no_frames(no_frames_log, admin, s
 
 
 async def reader_with_view_events():
-    """A staff user holding channels_admin.view_events (created here if no migration has)."""
+    """A staff user who may view connections and holds channels_admin.view_events."""
 
     def permission():
         content_type = ContentType.objects.get_for_model(Connection)
@@ -153,4 +153,4 @@ async def reader_with_view_events():
         return found
 
     await sync_to_async(permission)()
-    return await make_user("reader", staff=True, permissions=["view_events"])
+    return await make_user("reader", staff=True, permissions=["view_connection", "view_events"])

@@ -13,7 +13,7 @@ from channels.testing import HttpCommunicator, WebsocketCommunicator
 from debug_toolbar.panels.profiling import ProfilingPanel
 from debug_toolbar.toolbar import DebugToolbar
 from django.conf import settings as django_settings
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.core.asgi import get_asgi_application
 from django.http import HttpResponse
 from django.test import AsyncClient, AsyncRequestFactory, Client, override_settings
@@ -131,21 +131,28 @@ async def debugged(request):
 
 
 def page_request(session=None, agent=BROWSER, staff=True):
-    """A request for the debugged page, by a staff member unless ``staff`` is false (then
-    without any user, as without AuthenticationMiddleware)."""
+    """A request for the debugged page, by a staff member who may view connections (an
+    unsaved superuser) unless ``staff`` is false (then without any user, as without
+    AuthenticationMiddleware)."""
     request = AsyncRequestFactory().get("/chat/", headers={"user-agent": agent})
     if session:
         request.COOKIES["sessionid"] = session
     if staff:
-        request.user = User(username="staffer", is_staff=True)
+        request.user = User(username="staffer", is_staff=True, is_superuser=True)
     return request
 
 
-async def member(username, staff):
-    """A saved user (``staff`` or not)."""
-    return await sync_to_async(User.objects.create_user)(
-        username, password="secret-for-tests", is_staff=staff
-    )
+async def member(username, staff, view=True):
+    """A saved user (``staff`` or not); staff get ``channels_admin.view_connection`` unless
+    ``view`` is false."""
+
+    def create():
+        user = User.objects.create_user(username, password="secret-for-tests", is_staff=staff)
+        if staff and view:
+            user.user_permissions.add(Permission.objects.get(codename="view_connection"))
+        return user
+
+    return await sync_to_async(create)()
 
 
 async def logged_in(user):
@@ -177,11 +184,13 @@ async def test_subtitle_and_content_show_connections_groups_misses_and_the_tree(
     assert panel.title == "Channels routing"
     assert panel.nav_subtitle == "3 live · 2 groups"
     content = panel.content
-    assert content.count("<code>tests.test_panel.RoomConsumer</code>") == 3
+    # Consumers by class name, the module on hover.
+    assert content.count('<code title="tests.test_panel.RoomConsumer">RoomConsumer</code>') == 3
     assert content.count("<code>room=lobby</code>") == 2
     assert "<code>room=kitchen</code>" in content
     assert rows(content, "data-group") == ["room_kitchen", "room_lobby"]
-    assert re.search(r"<code>room_lobby</code></td>\s*<td>2</td>", content)
+    assert re.search(r'title="room_lobby">[^\n]*</code></td>\s*<td>2</td>', content)
+    assert ">None<" not in content and "None</" not in content  # include rows too
     # The miss, escaped: a client controls the path.
     assert rows(content, "data-outcome") == ["miss"]
     assert "/&lt;b&gt;nowhere&lt;/b&gt;/" in content and "<b>nowhere" not in content
@@ -191,7 +200,10 @@ async def test_subtitle_and_content_show_connections_groups_misses_and_the_tree(
     assert ids == [record["id"] for record in live] and len(ids) == 3
     # The router tree of ASGI_APPLICATION (the demo project's).
     assert "\u00a0ws/chat/&lt;slug:room&gt;/</code>" in content  # indented below the router
-    assert "<code>chat.consumers.ChatConsumer</code>" in content
+    assert (
+        '<code title="chat.consumers.ChatConsumer"><span class="ca-seg">chat.</span><wbr>'
+        in content
+    )
     assert "chat/consumers.py:" in content
 
     await sockets[0].disconnect()
@@ -246,11 +258,19 @@ def cannot_be_loaded():
     [
         lambda: as_user(User(username="visitor")),
         lambda: as_user(User(username="retired", is_staff=True, is_active=False)),
+        lambda: as_user(User(username="boss", is_superuser=True)),  # not staff
         lambda: as_user(AnonymousUser()),
         lambda: page_request(session="s1", staff=False),  # no AuthenticationMiddleware
         lambda: as_user(SimpleLazyObject(cannot_be_loaded)),
     ],
-    ids=["not-staff", "inactive-staff", "anonymous", "no-user", "user-cannot-be-loaded"],
+    ids=[
+        "not-staff",
+        "inactive-staff",
+        "superuser-not-staff",
+        "anonymous",
+        "no-user",
+        "user-cannot-be-loaded",
+    ],
 )
 async def test_anyone_but_staff_sees_no_connections_and_nothing_is_read(registry, request_for):
     socket = await open_socket("/rooms/lobby/", session="s1")
@@ -279,10 +299,15 @@ async def test_live_view_answers_staff_only(registry):
     live_url = reverse("djdt:channels_routing_live")
     query = {"request_id": panel.toolbar.request_id}
     visitor = await logged_in(await member("visitor", staff=False))
+    blind = await logged_in(await member("blind", staff=True, view=False))
     staff = await logged_in(await member("staffer", staff=True))
     before = registry.reads
     with override_settings(DEBUG=True, INTERNAL_IPS=["127.0.0.1"]):
-        refused = [await visitor.get(live_url, query), await AsyncClient().get(live_url, query)]
+        refused = [
+            await visitor.get(live_url, query),
+            await blind.get(live_url, query),
+            await AsyncClient().get(live_url, query),
+        ]
         assert registry.reads == before
         allowed = await staff.get(live_url, query)
     for response in refused:
@@ -466,7 +491,9 @@ def test_sync_toolbar_under_wsgi_reads_the_registry_too(settings):
     set_registry(registry)
     layer = get_channel_layer()
     client = Client()
-    client.force_login(User.objects.create_user("staffer", is_staff=True))
+    staffer = User.objects.create_user("staffer", is_staff=True)
+    staffer.user_permissions.add(Permission.objects.get(codename="view_connection"))
+    client.force_login(staffer)
     try:
         async_to_sync(layer.group_add)("sync_group", "sync.channel")
         body = client.get("/").content.decode()

@@ -293,6 +293,7 @@ RECORD_FIELDS = [
     "channel_layer",
     "groups",
     "groups_left",
+    "group_changes",
     "messages_in",
     "messages_out",
     "bytes_in",

@@ -10,15 +10,17 @@ the process. :func:`instrument_layers` wraps four methods of each instance, once
   calls it (the consumer itself, or code adding another connection's channel).
 - ``receive()``: a ``channels_admin.close`` message (sent by
   :func:`channels_admin.registry.close_connection`) is taken out before the consumer sees it,
-  and the connection is closed with the code it carries; any other message is noted in the
-  connection's frames log (direction ``group``) when it keeps one.
+  and the connection is closed with the code (and reason) it carries; a ``channels_admin.group``
+  note (sent by :func:`channels_admin.registry.change_group` after its ``group_add`` or
+  ``group_discard``) is taken out too, and the change recorded as the admin user's; any other
+  message is noted in the connection's frames log (direction ``group``) when it keeps one.
 """
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from channels_admin.recorder.recording import by_channel, current_recording, report_failure
-from channels_admin.registry import CLOSE_MESSAGE
+from channels_admin.registry import CLOSE_MESSAGE, GROUP_MESSAGE
 
 MARK = "_channels_admin_alias"
 
@@ -59,16 +61,21 @@ def instrument(layer, alias):
     async def controlled_receive(channel):
         while True:
             message = await receive(channel)
+            kind = message.get("type")
             recording = by_channel.get(channel)
-            if message.get("type") != CLOSE_MESSAGE:
+            if kind != CLOSE_MESSAGE and kind != GROUP_MESSAGE:
                 if recording is not None:
                     try:
                         recording.delivered(message)
                     except Exception as exc:
                         report_failure(exc)
                 return message
-            if recording is not None:
-                await recording.close(message.get("code", 1000))
+            if recording is None:
+                continue
+            if kind == CLOSE_MESSAGE:
+                await recording.close(message.get("code", 1000), message.get("reason"))
+            else:
+                await note_admin_group_change(recording, message)
 
     layer.new_channel = attributed_new_channel
     layer.group_add = attributed_group_add
@@ -87,6 +94,15 @@ async def note_group_change(channel, group, joined):
             recording.joined(group)
         else:
             recording.left(group)
+    except Exception as exc:
+        report_failure(exc)
+    await recording.store(recording.registry.changed, recording.record)
+
+
+async def note_admin_group_change(recording, message):
+    """Record a group change made from the dashboard (a ``channels_admin.group`` note)."""
+    try:
+        recording.changed_by_admin(message["group"], bool(message["joined"]), message.get("by"))
     except Exception as exc:
         report_failure(exc)
     await recording.store(recording.registry.changed, recording.record)

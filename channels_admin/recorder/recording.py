@@ -175,11 +175,14 @@ class Recording:
             report_failure(exc)
         return await self._send(message)
 
-    async def close(self, code):
+    async def close(self, code, reason=None):
         """Close the connection from outside (the dashboard, through the channel layer)."""
         self.record.closed_by = "admin"
         self.record.close_code = code
-        await self._send({"type": "websocket.close", "code": code})
+        message = {"type": "websocket.close", "code": code}
+        if reason:
+            message["reason"] = reason
+        await self._send(message)
 
     async def decide(self, error=None):
         """Routing is over (the app asked for its first message, or failed): record how.
@@ -302,6 +305,17 @@ class Recording:
             record.groups = tuple(joined for joined in record.groups if joined != group)
             keep = record.settings["MAX_GROUP_HISTORY"]
             record.groups_left = (*record.groups_left, group)[-keep:]
+
+    def changed_by_admin(self, group, joined, by):
+        """Note that an admin user (``by``) added the connection to ``group`` or removed it."""
+        if joined:
+            self.joined(group)
+        else:
+            self.left(group)
+        record = self.record
+        keep = record.settings["MAX_GROUP_HISTORY"]
+        change = (group, "join" if joined else "leave", by, time.time())
+        record.group_changes = (*record.group_changes, change)[-keep:]
 
     async def finish(self, error=None):
         """The application returned or raised: close the record and hand it over."""

@@ -59,6 +59,7 @@ class Record:
         "channel_layer",
         "groups",
         "groups_left",
+        "group_changes",
         "messages_in",
         "messages_out",
         "bytes_in",
@@ -95,6 +96,7 @@ class Record:
         self.channel_layer = None
         self.groups = ()  # tuples, rebuilt on the rare join or leave
         self.groups_left = ()
+        self.group_changes = ()  # (group, "join" | "leave", username, time), from the dashboard
         self.messages_in = 0
         self.messages_out = 0
         self.bytes_in = 0
@@ -142,6 +144,10 @@ class Record:
             "channel_layer": self.channel_layer,
             "groups": list(self.groups),
             "groups_left": list(self.groups_left),
+            "group_changes": [
+                {"group": group, "action": action, "by": by, "time": at}
+                for group, action, by, at in self.group_changes
+            ],
             "messages_in": self.messages_in,
             "messages_out": self.messages_out,
             "bytes_in": self.bytes_in,

@@ -20,17 +20,24 @@ from django.core.exceptions import (
     PermissionDenied,
     SuspiciousOperation,
 )
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
+from channels_admin import audit, permissions
 from channels_admin.groups import active_groups, group_counts
 from channels_admin.introspection import describe, explain, explain_action
 from channels_admin.introspection.targets import read_target
 from channels_admin.recorder.installed import not_recording
-from channels_admin.registry import close_connection, get_registry, valid_close_code
+from channels_admin.registry import (
+    change_group,
+    close_connection,
+    get_registry,
+    valid_close_code,
+)
 from channels_admin.registry.base import ORDER_FIELDS, OUTCOMES, RegistryUnavailable
 from channels_admin.routing import get_default_application
 from channels_admin.views.charts import charts
@@ -42,8 +49,10 @@ PAGE_SIZE = 100
 MEMBERS_SHOWN = 20
 PROBLEMS_SHOWN = 10
 SCOPE_TYPES = ("websocket", "http", "channel")
-CLOSE_PERMISSION = "channels_admin.close_connection"
-EVENTS_PERMISSION = "channels_admin.view_events"
+CLOSE_PERMISSION = permissions.CLOSE
+EVENTS_PERMISSION = permissions.VIEW_EVENTS
+MAX_BULK_CLOSE = 1000  # connections one bulk close (or one group's close) reaches at most
+MAX_REASON_BYTES = 123  # what a WebSocket close frame has room for
 PAGES = ("overview", "connections", "groups", "decisions", "resolve", "servers", "activity")
 #: What Django answers itself with a 4xx: the request's fault, not the dashboard's.
 CLIENT_ERRORS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
@@ -68,7 +77,7 @@ class Dashboard:
 
     def get_urls(self):
         def view(page):
-            return self.site.admin_view(self.unavailable_on_failure(page))
+            return self.protected(self.unavailable_on_failure(page))
 
         return [
             path("channels-routing/", view(self.overview), name="channels_admin_overview"),
@@ -76,6 +85,11 @@ class Dashboard:
                 "channels-routing/connections/",
                 view(self.connections),
                 name="channels_admin_connections",
+            ),
+            path(
+                "channels-routing/connections/close/",
+                view(self.bulk_close),
+                name="channels_admin_bulk_close",
             ),
             path(
                 "channels-routing/connections/<str:id>/",
@@ -86,6 +100,16 @@ class Dashboard:
                 "channels-routing/connections/<str:id>/close/",
                 view(self.close),
                 name="channels_admin_close",
+            ),
+            path(
+                "channels-routing/connections/<str:id>/join/",
+                view(self.join),
+                name="channels_admin_join",
+            ),
+            path(
+                "channels-routing/connections/<str:id>/leave/",
+                view(self.leave),
+                name="channels_admin_leave",
             ),
             path("channels-routing/groups/", view(self.groups), name="channels_admin_groups"),
             path(
@@ -99,6 +123,44 @@ class Dashboard:
                 "channels-routing/activity/", view(self.activity), name="channels_admin_activity"
             ),
         ]
+
+    def protected(self, view):
+        """Return ``view`` behind the admin's login and the view permission.
+
+        Every page and action goes through here (``view()`` in ``get_urls()``): anonymous and
+        non-staff users get the admin's login; staff without ``channels_admin.view_connection``,
+        and anyone refused an action, a 403 in the admin's look (JSON with ``?format=json``).
+        """
+
+        @functools.wraps(view)
+        def guarded(request, *args, **kwargs):
+            try:
+                if not permissions.can_view(request.user):
+                    raise PermissionDenied(
+                        "Viewing live connections needs the %s permission." % permissions.VIEW
+                    )
+                return view(request, *args, **kwargs)
+            except PermissionDenied as exc:
+                return self.denied(request, str(exc))
+
+        return self.site.admin_view(guarded)
+
+    def denied(self, request, reason):
+        """Answer 403 saying ``reason``: the admin's look, or JSON for ``?format=json``."""
+        if wants_json(request):
+            return JsonResponse({"error": reason}, status=403)
+        request.current_app = self.site.name
+        context = {
+            **self.site.each_context(request),
+            "title": "Permission denied",
+            "reason": reason,
+        }
+        return render(request, "channels_admin/denied.html", context, status=403)
+
+    def require(self, request, permission):
+        """Refuse the action unless the user has ``permission`` and the dashboard is writable."""
+        if not permissions.can_act(request.user, permission):
+            raise PermissionDenied(permissions.refusal(permission))
 
     # Pages.
 
@@ -184,7 +246,8 @@ class Dashboard:
             "columns": sort_columns(order),
             "rows": [connection_row(record, now) for record in found["connections"]],
             "total": found["total"],
-            **pagination(page, pages),
+            "can_close": permissions.can_act(request.user, CLOSE_PERMISSION),
+            **pagination(page, pages, found["total"]),
         }
         return self.render(request, "connections", "Connections", context)
 
@@ -203,7 +266,8 @@ class Dashboard:
             row["events"] = [{**event, "at": timestamp(event["time"])} for event in row["events"]]
         context = {
             "record": row,
-            "can_close": request.user.has_perm(CLOSE_PERMISSION),
+            "can_close": permissions.can_act(request.user, CLOSE_PERMISSION),
+            "can_manage_groups": permissions.can_act(request.user, permissions.MANAGE_GROUPS),
             "closable": record["state"] in ("connecting", "accepted")
             and record["type"] == "websocket"
             and bool(record["channel_name"]),
@@ -213,25 +277,24 @@ class Dashboard:
     def close(self, request, id):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm(CLOSE_PERMISSION):
-            raise PermissionDenied(
-                "Closing connections needs the %s permission." % CLOSE_PERMISSION
-            )
+        self.require(request, CLOSE_PERMISSION)
         try:
             code = int(request.POST.get("code", 1000))
         except ValueError:
             code = None
-        status, message = 200, None
-        if not valid_close_code(code):
+        reason = request.POST.get("reason", "").strip()
+        status, message = 200, check_close(code, reason)
+        if message is not None:
             status = 400
-            message = "Close code must be 1000 or between 3000 and 4999."
         else:
             try:
-                async_to_sync(close_connection)(id, code)
+                record = async_to_sync(close_connection)(id, code, reason)
             except LookupError as exc:
                 status, message = 404, str(exc)
             except ValueError as exc:
                 status, message = 400, str(exc)
+            else:
+                audit.log_close(request.user, record, code, reason)
         if wants_json(request):
             if status != 200:
                 return JsonResponse({"error": message}, status=status)
@@ -241,6 +304,101 @@ class Dashboard:
         else:
             messages.success(request, "Asked connection %s to close with code %d." % (id, code))
         return HttpResponseRedirect(self.url("channels_admin_connection", id))
+
+    def join(self, request, id):
+        return self.change_group(request, id, joined=True)
+
+    def leave(self, request, id):
+        return self.change_group(request, id, joined=False)
+
+    def change_group(self, request, id, joined):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self.require(request, permissions.MANAGE_GROUPS)
+        group = request.POST.get("group", "").strip()
+        username = request.user.get_username()
+        status, message = 200, None
+        try:
+            record = async_to_sync(change_group)(id, group, joined, by=username)
+        except LookupError as exc:
+            status, message = 404, str(exc)
+        except ValueError as exc:
+            status, message = 400, str(exc)
+        else:
+            audit.log_group_change(request.user, record, group, joined)
+        if wants_json(request):
+            if status != 200:
+                return JsonResponse({"error": message}, status=status)
+            return JsonResponse({"connection": id, "group": group, "joined": joined})
+        if status != 200:
+            messages.error(request, message)
+            response = self.connection(request, id)
+            response.status_code = status if response.status_code == 200 else 404
+            return response
+        done = "Added connection %s to group %s." if joined else "Removed connection %s from %s."
+        messages.success(request, done % (id, group))
+        return HttpResponseRedirect(self.url("channels_admin_connection", id))
+
+    def bulk_close(self, request):
+        """Close the selected connections (``ids``, or every live member of ``group``), after
+        a confirmation page like the admin's actions: only ``confirm=yes`` closes."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self.require(request, CLOSE_PERMISSION)
+        group = request.POST.get("group", "").strip()
+        ids = list(dict.fromkeys(request.POST.getlist("ids")))[:MAX_BULK_CLOSE]
+        try:
+            code = int(request.POST.get("code", 1000))
+        except ValueError:
+            code = None
+        reason = request.POST.get("reason", "").strip()
+        records = async_to_sync(selected)(ids, group)
+        problem = None
+        if not records:
+            problem = "Select at least one live connection to close (none of these is live)."
+        elif request.POST.get("confirm") == "yes":
+            problem = check_close(code, reason)
+        if problem is not None:
+            if wants_json(request):
+                return JsonResponse({"error": problem}, status=400)
+            messages.error(request, problem)
+            response = self.connections(request)
+            response.status_code = 400
+            return response
+        if request.POST.get("confirm") != "yes":
+            return self.confirm_close(request, records, ids, group, code, reason)
+        closed, failed = async_to_sync(close_all)(records, code, reason)
+        for record in closed:
+            audit.log_close(request.user, record, code, reason)
+        if wants_json(request):
+            return JsonResponse(
+                {"closed": len(closed), "ids": [r["id"] for r in closed], "failed": failed}
+            )
+        messages.success(
+            request,
+            "Asked %d connection%s to close with code %d."
+            % (len(closed), "" if len(closed) == 1 else "s", code),
+        )
+        for id, error in failed.items():
+            messages.error(request, "%s: %s" % (id, error))
+        return HttpResponseRedirect(self.url("channels_admin_connections"))
+
+    def confirm_close(self, request, records, ids, group, code, reason):
+        rows = [connection_row(record, time.time()) for record in records]
+        if wants_json(request):
+            keys = ("id", "path", "user", "consumer")
+            return JsonResponse(
+                {"confirm": [{key: row[key] for key in keys} for row in rows], "total": len(rows)}
+            )
+        context = {
+            "rows": rows,
+            "group": group,
+            "code": code if valid_close_code(code) else 1000,
+            "reason": reason,
+            "max_reason_bytes": MAX_REASON_BYTES,
+        }
+        title = "Close %d connection%s?" % (len(rows), "" if len(rows) == 1 else "s")
+        return self.render(request, "close_confirmation", title, context)
 
     def groups(self, request):
         name = request.GET.get("name", "").strip()
@@ -260,7 +418,8 @@ class Dashboard:
             "layer": found,
             "rows": [group_row(group, self.url("channels_admin_connections")) for group in shown],
             "total": total,
-            **pagination(page, pages),
+            "can_close": permissions.can_act(request.user, CLOSE_PERMISSION),
+            **pagination(page, pages, total),
         }
         return self.render(request, "groups", "Groups", context)
 
@@ -286,7 +445,7 @@ class Dashboard:
             "outcomes": OUTCOMES,
             "rows": [decision_row(decision) for decision in shown],
             "total": total,
-            **pagination(page, pages),
+            **pagination(page, pages, total),
         }
         return self.render(request, "decisions", "Routing decisions", context)
 
@@ -408,6 +567,7 @@ class Dashboard:
             "updated": datetime.now(UTC),
             "not_recording": not_recording(),
             "urls": {name: self.url("channels_admin_" + name) for name in PAGES},
+            "read_only": permissions.is_read_only(),
             **context,
         }
         response = render(request, names, context)
@@ -498,8 +658,52 @@ def page_count(total):
     return max(1, math.ceil(total / PAGE_SIZE))
 
 
-def pagination(page, pages):
-    return {"page": page, "pages": pages, "has_previous": page > 1, "has_next": page < pages}
+def pagination(page, pages, total):
+    """The paginator's context: page numbers like the admin's (elided in long lists)."""
+    paginator = Paginator(range(total), PAGE_SIZE)
+    page_range = paginator.get_elided_page_range(min(page, pages)) if pages > 1 else []
+    return {
+        "page": page,
+        "pages": pages,
+        "has_previous": page > 1,
+        "has_next": page < pages,
+        "page_range": page_range,
+        "ellipsis": Paginator.ELLIPSIS,
+    }
+
+
+def check_close(code, reason):
+    """Return why ``code`` and ``reason`` cannot close a connection, or None."""
+    if not valid_close_code(code):
+        return "Close code must be 1000 or between 3000 and 4999."
+    if len(reason.encode()) > MAX_REASON_BYTES:
+        return "A close reason is at most %d bytes (UTF-8)." % MAX_REASON_BYTES
+    return None
+
+
+async def selected(ids, group):
+    """The live records among ``ids`` and, with ``group``, the live members of that group."""
+    registry = get_registry()
+    records = {}
+    for id in ids:
+        record = await registry.get(id)
+        if record is not None and record["state"] in ("connecting", "accepted"):
+            records[id] = record
+    if group:
+        found = await registry.connections(live=True, group=group, limit=MAX_BULK_CLOSE)
+        records.update((record["id"], record) for record in found["connections"])
+    return list(records.values())[:MAX_BULK_CLOSE]
+
+
+async def close_all(records, code, reason):
+    """Ask each connection to close; return the records asked and ``{id: why not}``."""
+    closed, failed = [], {}
+    for record in records:
+        try:
+            closed.append(await close_connection(record["id"], code, reason))
+        except (LookupError, ValueError) as exc:
+            failed[record["id"]] = str(exc)
+    return closed, failed
 
 
 def sort_columns(order):
@@ -510,8 +714,8 @@ def sort_columns(order):
             columns[field] = {"order": field, "arrow": "▼"}
         elif order == field:
             columns[field] = {"order": "-" + field, "arrow": "▲"}
-        else:
-            columns[field] = {"order": "-" + field, "arrow": ""}
+        else:  # the first click sorts ascending, like the admin's
+            columns[field] = {"order": field, "arrow": ""}
     return columns
 
 
@@ -527,6 +731,10 @@ def connection_row(record, now):
         "live": record["state"] in ("connecting", "accepted"),
         "action_errors": [
             {**failure, "at": timestamp(failure["time"])} for failure in record["action_errors"]
+        ],
+        "group_changes": [
+            {**change, "at": timestamp(change["time"])}
+            for change in record.get("group_changes", ())
         ],
     }
 

@@ -1,8 +1,10 @@
 /* channels-admin dashboard: refresh the page's live region (#live) in place through htmx
  * every 1, 2, 5 or 15 seconds, with a pause button. The choice is kept in localStorage.
  * A refresh waits while the pointer or the focus is in the region, so a click never lands
- * on a row being replaced. Without JavaScript the pages are ordinary page loads and the
- * controls stay hidden. */
+ * on a row being replaced; rows selected for an action stay selected across refreshes. A
+ * closed connection's page (#live[data-final]) stops refreshing. Forms with data-confirm ask
+ * before posting. Without JavaScript the pages are ordinary page loads and the controls stay
+ * hidden. */
 (function () {
   "use strict";
 
@@ -19,14 +21,76 @@
     try { window.localStorage.setItem(key, value); } catch (error) { /* private mode: not kept */ }
   }
 
+  function selectedIds() {
+    return Array.from(document.querySelectorAll("input.action-select:checked"), (box) => box.value);
+  }
+
   function refresh() {
     const live = document.getElementById("live");
     if (!live || busy || document.hidden) return;
     if (live.matches(":hover") || live.contains(document.activeElement)) return;
     busy = true;
+    const selected = selectedIds();
     // The server answers a request targeting "live" with that region only.
     htmx.ajax("GET", window.location.href, { target: live, swap: "outerHTML" })
+      .then(() => {
+        document.querySelectorAll("input.action-select").forEach((box) => {
+          box.checked = selected.includes(box.value);
+        });
+        countSelected();
+        announce();
+        if (document.querySelector("#live[data-final]")) stop();
+      })
       .finally(() => { busy = false; });
+  }
+
+  // Screen readers hear the count when it changes ("27 connections"), not every refresh.
+  let announced = null;
+  function announce() {
+    const count = document.querySelector("#live .ca-count");
+    const status = document.querySelector("[data-announce]");
+    if (!count || !status) return;
+    const copy = count.cloneNode(true);
+    copy.querySelectorAll(".ca-updated").forEach((element) => element.remove());
+    const text = copy.textContent.replace(/\s+/g, " ").trim();
+    if (announced !== null && text !== announced) status.textContent = text;
+    announced = text;
+  }
+
+  function stop() {
+    window.clearInterval(timer);
+    timer = null;
+    const controls = document.getElementById("live-controls");
+    const final = document.querySelector("#live[data-final]");
+    if (!controls || !final) return;
+    controls.querySelector("[data-pause]").hidden = true;
+    controls.querySelector("[data-rate]").closest("label").hidden = true;
+    controls.querySelector("[data-state]").textContent = final.dataset.final + ": not refreshed";
+  }
+
+  function countSelected() {
+    const counter = document.querySelector("[data-action-counter]");
+    if (!counter) return;
+    const boxes = document.querySelectorAll("input.action-select");
+    const selected = selectedIds().length;
+    counter.textContent = selected + " of " + boxes.length + " selected";
+    const toggle = document.getElementById("action-toggle");
+    if (toggle) toggle.checked = boxes.length > 0 && selected === boxes.length;
+  }
+
+  function listenForActions() {
+    document.addEventListener("change", (event) => {
+      const target = event.target;
+      if (target.id === "action-toggle") {
+        document.querySelectorAll("input.action-select").forEach((box) => { box.checked = target.checked; });
+      }
+      if (target.id === "action-toggle" || target.classList.contains("action-select")) countSelected();
+    });
+    document.addEventListener("submit", (event) => {
+      const question = event.target.dataset.confirm;
+      if (question && !window.confirm(question)) event.preventDefault();
+    });
+    countSelected();
   }
 
   function start(controls) {
@@ -42,7 +106,8 @@
       pause.setAttribute("aria-pressed", String(paused));
       state.textContent = paused ? "paused" : "live";
       state.toggleAttribute("data-paused", paused);
-      if (!paused) timer = window.setInterval(refresh, Number(rate.value) * 1000);
+      if (document.querySelector("#live[data-final]")) stop();
+      else if (!paused) timer = window.setInterval(refresh, Number(rate.value) * 1000);
     }
 
     pause.addEventListener("click", () => {
@@ -54,6 +119,7 @@
       schedule();
     });
     controls.hidden = false;
+    announce();
     schedule();
   }
 
@@ -63,6 +129,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", () => {
+    listenForActions();
     const controls = document.getElementById("live-controls");
     if (controls && document.getElementById("live") && window.htmx) start(controls);
   });
