@@ -7,8 +7,10 @@ DEMO_PORT ?= 8000
 # axe-core, for the browser tests' accessibility checks only (never shipped in the package).
 AXE_VERSION := 4.14.1
 AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+# `make demo RESET_PASSWORD=1` gives the demo's admin a new password.
+DEMO_USER_ARGS = --address $(DEMO_ADDRESS) --port $(DEMO_PORT) $(if $(RESET_PASSWORD),--reset)
 
-.PHONY: demo test lint system-deps benchmarks
+.PHONY: demo demo-cluster test lint system-deps benchmarks matrix matrix-ci
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +24,22 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@ $(VENV)/.demo-installed
 
+$(VENV)/.redis-installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e ".[redis]"
+	touch $@ $(VENV)/.demo-installed
+
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q --group dev
+	touch $@
+
 demo: $(VENV)/.demo-installed
 	cd example_project && ../$(PY) manage.py migrate --noinput -v 0
-	cd example_project && ../$(PY) manage.py demo_user
+	cd example_project && ../$(PY) manage.py demo_user $(DEMO_USER_ARGS)
 	cd example_project && ../$(PY) -m daphne -b $(DEMO_ADDRESS) -p $(DEMO_PORT) demo.asgi:application
+
+# Redis and three daphne workers on DEMO_PORT and the next two ports; Ctrl-C stops them all.
+demo-cluster: $(VENV)/.redis-installed system-deps
+	$(PY) scripts/demo_cluster.py $(DEMO_USER_ARGS)
 
 system-deps:
 	@scripts/system-deps.sh
@@ -38,6 +52,14 @@ $(AXE): | $(VENV)/bin/python
 
 test: $(VENV)/.test-installed system-deps lint $(AXE)
 	$(PY) -m pytest
+
+# Every supported combination of Python, Django and the rest (noxfile.py).
+matrix: $(VENV)/.dev-installed system-deps
+	$(VENV)/bin/nox
+
+# What CI adds to `make test`: the oldest and newest combinations, and the package check.
+matrix-ci: $(VENV)/.dev-installed system-deps
+	$(VENV)/bin/nox -t ci
 
 benchmarks: $(VENV)/.test-installed
 	$(PY) benchmarks/dispatch.py

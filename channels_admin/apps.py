@@ -6,7 +6,7 @@ class ChannelsAdminConfig(AppConfig):
     verbose_name = "Channels routing"
 
     def ready(self):
-        from channels_admin import checks  # noqa: F401  (registers the settings check)
+        from channels_admin import checks, redis_timeouts  # noqa: F401  (register the checks)
         from channels_admin.conf import app_settings
 
         if app_settings()["PROMETHEUS"]:

@@ -1,5 +1,7 @@
 """The dashboard's pages, HTML and JSON, over real connections to the demo application."""
 
+from html import unescape
+
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -7,6 +9,8 @@ from demo.asgi import application
 from django.test import override_settings
 from django.urls import reverse
 
+from channels_admin.conf import app_settings
+from channels_admin.recorder.records import Decision, Record
 from tests import dashboard_support
 from tests.conftest import free_port
 from tests.dashboard_support import DASHBOARD, HEADERS, client_for, make_user
@@ -214,6 +218,19 @@ async def test_connection_page_shows_trace_groups_and_redacted_headers(staff, so
     html = await get_html(staff, DASHBOARD + f"connections/{number}/")
     assert "pattern did not match" in html  # ws/chat/ and ws/api/ were tried first
     assert "page=3" in html
+
+
+async def test_a_socket_closed_by_a_redis_read_timeout_says_how_to_fix_it(staff, registry):
+    record = Record({"type": "websocket", "path": "/ws/chat/lobby/"}, app_settings())
+    record.outcome = "error"
+    record.error = "TimeoutError: Timeout reading from 127.0.0.1:6379"
+    await registry.opened(record)
+    await registry.decided(Decision(record))
+    await registry.closed(record)
+    for url in (f"connections/{record.id}/", "decisions/"):
+        text = unescape(await get_html(staff, DASHBOARD + url))
+        assert "Timeout reading from 127.0.0.1:6379" in text
+        assert "channels_redis#422" in text and '"socket_timeout": 30' in text, url
 
 
 async def test_unknown_connection_is_404(staff, registry):

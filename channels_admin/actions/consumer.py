@@ -44,6 +44,7 @@ from channels_admin.actions.exceptions import ActionError
 from channels_admin.actions.handlers import ActionRequest, AsyncAPIActionHandler, json_type
 from channels_admin.actions.permissions import ask
 from channels_admin.actions.routing import innermost
+from channels_admin.compat import require_valid_group_name
 from channels_admin.conf import app_settings
 from channels_admin.routing.trace import current_trace, record_step
 
@@ -212,7 +213,7 @@ class AsyncAPIConsumer(AsyncAPIActionHandler, AsyncJsonWebsocketConsumer):
         if self.channel_layer is None:
             raise ImproperlyConfigured("Groups need a channel layer: set CHANNEL_LAYERS.")
         try:
-            self.channel_layer.require_valid_group_name(name)
+            require_valid_group_name(self.channel_layer, name)
         except TypeError as exc:
             raise ActionError(400, f"{name!r} cannot be a group name: {exc}")
 

@@ -12,6 +12,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from channels_admin.compat import require_valid_group_name
 from channels_admin.conf import app_settings
 from channels_admin.registry.base import LIVE_STATES, Registry, RegistryUnavailable
 
@@ -84,7 +85,7 @@ async def change_group(connection_id, group, joined, by=None):
     group name the channel layer would refuse.
     """
     try:
-        BaseChannelLayer().require_valid_group_name(group)
+        require_valid_group_name(BaseChannelLayer(), group)
     except TypeError as exc:
         raise ValueError("%s Got %r." % (exc, group)) from None
     record = await live_channel(connection_id)

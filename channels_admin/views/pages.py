@@ -32,6 +32,7 @@ from channels_admin.groups import active_groups, group_counts
 from channels_admin.introspection import describe, explain, explain_action
 from channels_admin.introspection.targets import read_target
 from channels_admin.recorder.installed import not_recording
+from channels_admin.redis_timeouts import timeout_explanation
 from channels_admin.registry import (
     change_group,
     close_connection,
@@ -729,6 +730,7 @@ def connection_row(record, now):
         "age": duration((record["ended"] or now) - record["started"]),
         "idle": duration(now - record["last_activity"]),
         "live": record["state"] in ("connecting", "accepted"),
+        "error_hint": timeout_explanation(record["error"]),
         "action_errors": [
             {**failure, "at": timestamp(failure["time"])} for failure in record["action_errors"]
         ],
@@ -763,7 +765,11 @@ def member_link(member, connections_url):
 
 
 def decision_row(decision):
-    return {**decision, "at": timestamp(decision["time"])}
+    return {
+        **decision,
+        "at": timestamp(decision["time"]),
+        "error_hint": timeout_explanation(decision["error"]),
+    }
 
 
 def timestamp(seconds):
