@@ -1,6 +1,7 @@
 """Near misses: every route of a router on a miss, a specific reason and hint for each, and the
 nearest route; checked against what dispatch then does with the path the hint suggests."""
 
+import ast
 import asyncio
 
 import channels.routing as stock
@@ -200,6 +201,6 @@ def test_random_tables_explain_misses_as_dispatch_does_and_slash_hints_hold(data
             continue
         if table[tried["index"]][2] is not None:
             continue  # a router below: the prefix matches, what is below is another question
-        fixed = "/" + hint.split("trailing slash: ", 1)[1][1:-1]
+        fixed = "/" + ast.literal_eval(hint.split("trailing slash: ", 1)[1])  # a repr
         fixed_outcome = asyncio.run(differential.dispatch(build, ours, differential.ws(fixed)))
         assert not isinstance(fixed_outcome, differential.Failed), (path_, fixed, hint)

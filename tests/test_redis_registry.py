@@ -149,6 +149,86 @@ async def test_a_dead_server_leaves_the_live_picture(make_registry):
     assert both["total"] == 6  # its connections are live again, not lost as well
 
 
+async def test_default_page_and_counts_across_servers_one_dying(make_registry):
+    """The overview's counts and the default list come from each server's published counts
+    and sorted set: they must agree with the records, across servers, as one dies."""
+    names = ("a", "b", "c")
+    registries = {name: make_registry(name) for name in names}
+    base, made = time.time() - 100, {}
+    for number in range(30):  # start times interleaved across the servers
+        name = names[number % 3]
+        each = record(
+            f"/ws/{name}/{number}/",
+            consumer="chat.Chat" if number % 2 else None,
+            state="connecting" if number % 5 == 0 else "accepted",
+            type="http" if number % 7 == 0 else "websocket",
+            started=base + number,
+        )
+        made[each.id] = (name, each)
+        await registries[name].opened(each)
+    reader = registries["a"]
+
+    def expected(alive):
+        records = [each for name, each in made.values() if name in alive]
+        records.sort(key=lambda each: each.started, reverse=True)
+        return records
+
+    def counts(records):
+        by = {"type": {}, "consumer": {}, "state": {}}
+        for each in records:
+            for field, counted in by.items():
+                key = getattr(each, field) or "-"
+                counted[key] = counted.get(key, 0) + 1
+        return by
+
+    async def check(alive):
+        records = expected(alive)
+        summary = await reader.summary()
+        assert summary["live"] == len(records)
+        by = counts(records)
+        assert summary["by_type"] == by["type"] and summary["by_state"] == by["state"]
+        assert summary["by_consumer"] == by["consumer"]
+        newest = await reader.connections(limit=7)
+        assert newest["total"] == len(records)
+        assert [c["id"] for c in newest["connections"]] == [r.id for r in records[:7]]
+        oldest = await reader.connections(order="started", offset=3, limit=5)
+        assert [c["id"] for c in oldest["connections"]] == [r.id for r in records[::-1][3:8]]
+        scanned = await reader.connections(path="/ws/", limit=7)  # the general path agrees
+        assert [c["id"] for c in scanned["connections"]] == [r.id for r in records[:7]]
+        mine = await reader.connections(server="b", limit=100)
+        assert [c["id"] for c in mine["connections"]] == [
+            r.id for r in records if made[r.id][0] == "b"
+        ]
+        assert {c["server"] for c in newest["connections"]} <= set(alive)
+        for field, value in (("state", "connecting"), ("type", "http"), ("state", "accepted")):
+            chosen = [r.id for r in records if getattr(r, field) == value]
+            found = await reader.connections(**{field: value}, limit=4)
+            assert found["total"] == len(chosen)
+            assert [c["id"] for c in found["connections"]] == chosen[:4]
+
+    await eventually(reader.summary, lambda s: s["live"] == 30)
+    await check(names)
+
+    name, gone = made.pop(expected(names)[0].id)  # the newest closes
+    gone.state, gone.ended = "closed", time.time()
+    await registries[name].closed(gone)
+    await eventually(reader.summary, lambda s: s["live"] == 29)
+    await check(names)
+
+    name, accepted = next(made[r.id] for r in expected(names) if r.state == "connecting")
+    accepted.state = "accepted"
+    await registries[name].changed(accepted)
+    await eventually(reader.summary, lambda s: s["by_state"]["connecting"] == 5)
+    await check(names)
+
+    await registries["c"].stop()  # no more heartbeats, as after SIGKILL
+    await eventually(reader.summary, lambda s: s["live"] == len(expected("ab")))
+    await check("ab")  # at once, before it is reaped
+    lost = len(expected("abc")) - len(expected("ab"))
+    await eventually(lambda: reader.connections(live=False), lambda f: f["total"] == 1 + lost)
+    await check("ab")  # and after
+
+
 async def test_redis_emptied_gets_the_live_connections_back(make_registry, redis_client):
     registry = make_registry("one")
     await open_many(registry, 4, "x")
@@ -157,6 +237,8 @@ async def test_redis_emptied_gets_the_live_connections_back(make_registry, redis
     emptied = time.monotonic()
     await eventually(registry.summary, lambda s: s["live"] == 4)
     assert time.monotonic() - emptied < 2 * HEARTBEAT + 1.0  # + reads under load
+    assert (await registry.connections(limit=2))["total"] == 4  # the default page too
+    assert len((await registry.connections(limit=2))["connections"]) == 2
 
 
 async def test_unreachable_redis_is_named_and_recording_goes_on(make_registry):

@@ -19,6 +19,7 @@ from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavail
 from channels_admin.registry.redis_activity import points, summed_metrics, summed_series
 from channels_admin.registry.redis_store import (
     AT,
+    SUBSETS,
     Keys,
     connect,
     entry_fields,
@@ -155,6 +156,19 @@ class RedisRegistry(Registry):
                 "Cannot order connections by %r; use one of %s." % (order, ", ".join(ORDER_FIELDS))
             )
 
+        subset = subset_of(type, state)
+        if (
+            live is True
+            and field == "started"
+            and subset
+            and not (path or consumer or group or user)
+        ):
+            return await self.read(
+                lambda client: self.newest(
+                    client, server, subset, order == "started", offset, limit
+                )
+            )
+
         async def reader(client):
             entries = await self.entries(client, live, server)
             tests = []
@@ -181,6 +195,39 @@ class RedisRegistry(Registry):
             return {"total": len(entries), "connections": await self.records(client, page)}
 
         return await self.read(reader)
+
+    async def newest(self, client, server, subset, oldest_first, offset, limit):
+        """A live list by start time from each alive server's sorted set (``subset``: see
+        :func:`subset_of`): ``offset + limit`` ids per server, merged, then that page's
+        records only."""
+        keys = self.keys
+        servers = await self.alive(client, server)
+        pipe = client.pipeline(transaction=False)
+        for alive in servers:
+            key = keys.started(alive, *subset)
+            pipe.zcard(key)
+            pipe.zrange(key, 0, offset + limit - 1, desc=not oldest_first, withscores=True)
+        found = await pipe.execute() if servers else []
+        firsts = [
+            (started, id.decode(), alive)
+            for alive, ranked in zip(servers, found[1::2], strict=True)
+            for id, started in ranked
+        ]
+        firsts.sort(reverse=not oldest_first)
+        page = firsts[offset : offset + limit]
+        pipe = client.pipeline(transaction=False)
+        for _, id, alive in page:
+            pipe.hget(keys.index(alive), id)
+            pipe.hget(keys.records(alive), id)
+        found_records = await pipe.execute() if page else []
+        return {
+            "total": sum(found[::2]),
+            "connections": [
+                merged(record, index)
+                for index, record in zip(found_records[::2], found_records[1::2], strict=True)
+                if record is not None  # closed since the ids were read
+            ],
+        }
 
     async def entries(self, client, live, server=None):
         """Index entries: live ones of the alive servers (``live=True``), closed ones
@@ -234,20 +281,29 @@ class RedisRegistry(Registry):
 
     async def summary(self):
         async def reader(client):
-            by_type, by_consumer, by_state, outcomes = {}, {}, {}, {}
-            entries = await self.entries(client, True)
-            for entry in entries:
-                _count(by_type, entry[AT["type"]])
-                _count(by_consumer, entry[AT["consumer"]] or "-")
-                _count(by_state, entry[AT["state"]])
+            live, by_type, by_consumer, by_state, outcomes = 0, {}, {}, {}, {}
             pipe = client.pipeline(transaction=False)
             pipe.zcard(self.keys.closed_order)
             pipe.lrange(self.keys.outcomes, 0, -1)
-            closed, recent = await pipe.execute()
+            for server in await self.alive(client):
+                pipe.get(self.keys.counts(server))
+            closed, recent, *published = await pipe.execute()
+            for raw in published:  # each alive server's counts, as of its last write
+                if raw is None:
+                    continue
+                counts = json.loads(raw)
+                live += counts["live"]
+                for name, summed in (
+                    ("by_type", by_type),
+                    ("by_consumer", by_consumer),
+                    ("by_state", by_state),
+                ):
+                    for key, count in counts[name].items():
+                        summed[key] = summed.get(key, 0) + count
             for outcome in recent:
                 _count(outcomes, outcome.decode())
             return {
-                "live": len(entries),
+                "live": live,
                 "closed": closed,
                 "by_type": by_type,
                 "by_consumer": by_consumer,
@@ -349,6 +405,17 @@ def default_url():
             'CHANNEL_LAYERS["default"] is not a channels_redis layer to take it from.'
         )
     return url
+
+
+def subset_of(type, state):
+    """``(field, value)`` of the sorted sets that answer a live list filtered on ``type`` or
+    ``state`` (``(None, None)`` unfiltered), or None when the filter needs the index."""
+    if type and state:
+        return None
+    field, value = ("type", type) if type else ("state", state) if state else (None, None)
+    if field is not None and value not in SUBSETS[field]:
+        return None
+    return field, value
 
 
 def merged(record, index):

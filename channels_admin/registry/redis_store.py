@@ -8,6 +8,11 @@ Keys, under ``REDIS_PREFIX`` (``P``):
 - ``P:server:<id>:index`` / ``:records`` / ``:channels``: that server's live connections, as
   an index entry (what lists filter and sort on) and a full record (what one connection's
   page shows) by connection id, and connection ids by channel name;
+- ``P:server:<id>:started``: sorted set of that server's live connection ids by start time
+  (the default connections page), ``P:server:<id>:started:state:<state>`` and
+  ``:started:type:<type>`` the same for each live state and scope type (a list filtered on
+  one of them), and ``P:server:<id>:counts``: JSON of its live counts (``live``,
+  ``by_type``, ``by_consumer``, ``by_state``; the overview);
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
   server, the same two hashes and a sorted set by end time that bounds them;
 - ``P:server:<id>:activity`` and ``:activity:consumer:<path>``: that server's activity
@@ -20,12 +25,19 @@ Keys, under ``REDIS_PREFIX`` (``P``):
 """
 
 import json
+from collections import Counter
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from channels_admin.conf import SCOPE_TYPES
+from channels_admin.registry.base import LIVE_STATES
+
+#: Subsets of a server's live connections kept as sorted sets of their own (field -> values),
+#: so that a list filtered on one of them reads a page, not the whole index.
+SUBSETS = {"state": LIVE_STATES, "type": SCOPE_TYPES}
 #: Fields of a record kept in the index: what the connections list filters, sorts and counts.
 INDEX_FIELDS = (
     "id",
@@ -81,6 +93,32 @@ class Keys:
     def metrics(self, server):
         return "%s:server:%s:metrics" % (self.prefix, server)
 
+    def started(self, server, field=None, value=None):
+        """The sorted set of a server's live connections by start time; with ``field``
+        (one of :data:`SUBSETS`) and ``value``, of those whose ``field`` is ``value``."""
+        key = "%s:server:%s:started" % (self.prefix, server)
+        return key if field is None else "%s:%s:%s" % (key, field, value)
+
+    def counts(self, server):
+        return "%s:server:%s:counts" % (self.prefix, server)
+
+    def live(self, server):
+        """Every key of one server's live connections."""
+        return (
+            self.index(server),
+            self.records(server),
+            self.channels(server),
+            self.counts(server),
+            *self.every_started(server),
+        )
+
+    def every_started(self, server):
+        """Every sorted set of a server's live connections by start time."""
+        return (
+            self.started(server),
+            *(self.started(server, f, value) for f, values in SUBSETS.items() for value in values),
+        )
+
     def reaping(self, server, last_seen):
         return "%s:reaping:%s:%r" % (self.prefix, server, last_seen)
 
@@ -121,6 +159,18 @@ def index_entry(record, server):
         if entry[position] is not None:
             entry[position] = round(entry[position], 3)
     return entry
+
+
+def live_counts(records):
+    """The overview's counts of live ``records``: ``{"live", "by_type", "by_consumer",
+    "by_state"}``."""
+    records = list(records)
+    return {
+        "live": len(records),
+        "by_type": Counter(record.type for record in records),
+        "by_consumer": Counter(record.consumer or "-" for record in records),
+        "by_state": Counter(record.state for record in records),
+    }
 
 
 def entry_fields(entry):

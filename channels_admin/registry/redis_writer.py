@@ -17,12 +17,14 @@ import time
 from channels_admin.registry.redis_activity import Publisher
 from channels_admin.registry.redis_store import (
     ENTRY_FIELDS,
+    SUBSETS,
     Keys,
     connect,
     dumps,
     entry_fields,
     hide_password,
     index_entry,
+    live_counts,
 )
 
 logger = logging.getLogger("channels_admin.registry")
@@ -178,6 +180,8 @@ class Writer:
                 ids = list(closed)
                 pipe.hdel(keys.index(server), *ids)
                 pipe.hdel(keys.records(server), *ids)
+                for key in keys.every_started(server):
+                    pipe.zrem(key, *ids)
                 channels = [r.channel_name for r in closed.values() if r.channel_name]
                 if channels:
                     pipe.hdel(keys.channels(server), *channels)
@@ -194,6 +198,8 @@ class Writer:
                     {id: record.ended or time.time() for id, record in closed.items()},
                 )
                 trim_closed(pipe, keys, self.registry.max_closed)
+            if live or closed:
+                write_counts(pipe, keys, server, self.registry.live.values())
             if decisions:
                 pipe.lpush(
                     keys.decisions,
@@ -230,7 +236,7 @@ class Writer:
             if record.last_activity >= counted_at and record.id not in self.live:
                 pipe.hset(keys.index(server), record.id, dumps(index_entry(record, server)))
         ttl = max(60, int(self.heartbeat * 20))
-        for key in (keys.index(server), keys.records(server), keys.channels(server)):
+        for key in keys.live(server):
             pipe.expire(key, ttl)
         self.activity.publish(pipe, self.registry.live.values(), now)
         await pipe.execute()
@@ -245,7 +251,8 @@ class Writer:
         records = list(self.registry.live.values())
         self.live = {}
         pipe = self.client.pipeline(transaction=False)
-        pipe.delete(keys.index(server), keys.records(server), keys.channels(server))
+        pipe.delete(*keys.live(server))
+        write_counts(pipe, keys, server, records)
         if records:  # taken for lost while this worker was cut off: live again
             ids = [record.id for record in records]
             pipe.zrem(keys.closed_order, *ids)
@@ -278,7 +285,7 @@ class Writer:
             if id in records:
                 pipe.hset(keys.closed_records, id, dumps({**json.loads(records[id]), **lost}))
             pipe.zadd(keys.closed_order, {id: entry["last_seen"]})
-        pipe.delete(keys.index(server), keys.records(server), keys.channels(server))
+        pipe.delete(*keys.live(server))
         pipe.hset(keys.servers, server, dumps({**entry, "lost": True, "live": 0}))
         trim_closed(pipe, keys, self.registry.max_closed)
         await pipe.execute()
@@ -297,9 +304,24 @@ def write_live(pipe, keys, server, records, serialized=None):
         keys.records(server),
         mapping={r.id: dumps(as_dict(r, serialized)) for r in records},
     )
+    pipe.zadd(keys.started(server), {r.id: r.started for r in records})
+    for field, values in SUBSETS.items():
+        for value in values:
+            inside = {r.id: r.started for r in records if getattr(r, field) == value}
+            if inside:
+                pipe.zadd(keys.started(server, field, value), inside)
+            if field == "state" and len(inside) < len(records):  # a type never changes
+                outside = [r.id for r in records if r.id not in inside]
+                pipe.zrem(keys.started(server, field, value), *outside)
     channels = {r.channel_name: r.id for r in records if r.channel_name}
     if channels:
         pipe.hset(keys.channels(server), mapping=channels)
+
+
+def write_counts(pipe, keys, server, records):
+    """Queue the overview's counts of this server's live ``records``: a pass over them
+    in the writer (no memory per connection), so a read sums a key per server."""
+    pipe.set(keys.counts(server), dumps(live_counts(records)), keepttl=True)
 
 
 def trim_closed(pipe, keys, keep):
