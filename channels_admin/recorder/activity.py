@@ -64,6 +64,7 @@ class Activity:
 
     def __init__(self, bucket, window, now=None):
         self.bucket = bucket
+        self.window = window
         self.marks = deque(maxlen=max(1, window // bucket) + 1)
         self.tallies = {}
         self.lock = threading.Lock()
@@ -109,6 +110,31 @@ class Activity:
                 for empty in range(max(t + self.bucket, first), next_t, self.bucket):
                     series.append(_point(empty, after, after))
         return series
+
+    def buckets(self, since=0, now=None):
+        """``{t: {consumer: [counts..., live]}}``: the buckets from ``since`` on in which an
+        event or a reader made a mark, each with the consumers (``""``: routing found none)
+        that did something in it or had live connections at its end. A bucket left out saw
+        nothing: its live counts are those of the bucket before. (What the Redis registry's
+        writer publishes as its server's activity.)"""
+        now = time.time() if now is None else now
+        self.roll(now)
+        with self.lock:
+            marks = list(self.marks)
+            current = {name: tally.values() for name, tally in self.tallies.items()}
+        zero = (0,) * len(COUNTED)
+        found = {}
+        edges = [*marks, (None, current)]
+        for (t, before), (_, after) in zip(edges, edges[1:], strict=False):
+            if t < since:
+                continue
+            consumers = found[t] = {}
+            for name, values in after.items():
+                point = _point(t, before.get(name, zero), values)
+                del point["t"]
+                if any(point.values()):
+                    consumers[name or ""] = list(point.values())
+        return found
 
     def totals(self):
         """``{consumer: {field: total since start}}`` (consumer None: routing found none)."""

@@ -15,7 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
 
 from channels_admin.conf import app_settings
-from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable
+from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavailable, live_rows
+from channels_admin.registry.redis_activity import points, summed_metrics, summed_series
 from channels_admin.registry.redis_store import (
     AT,
     SUBSETS,
@@ -330,6 +331,59 @@ class RedisRegistry(Registry):
             return ids
 
         return await self.read(reader)
+
+    async def activity(self, *, consumer=None, server=None):
+        """The activity the servers published at their heartbeats, summed (see
+        :mod:`channels_admin.registry.redis_activity`), or that of ``server``."""
+        settings = app_settings()
+        bucket, window = settings["ACTIVITY_BUCKET"], settings["ACTIVITY_WINDOW"]
+        keys = self.keys
+
+        async def reader(client):
+            servers = [
+                entry
+                for entry in await self.read_servers(client)
+                if server is None or entry["id"] == server
+            ]
+            pipe = client.pipeline(transaction=False)
+            if consumer is None:
+                for entry in servers:
+                    pipe.hgetall(keys.activity(entry["id"]))
+                return servers, list(zip(servers, await pipe.execute(), strict=True))
+            for entry in servers:
+                pipe.smembers(keys.activity_consumers(entry["id"]))
+            wanted = []
+            for entry, names in zip(servers, await pipe.execute(), strict=True):
+                matching = [name for name in map(bytes.decode, names) if consumer in name]
+                if matching and len(matching) == len(names):  # all of them: read their sum
+                    found = [keys.activity(entry["id"])]
+                else:
+                    found = [keys.consumer_activity(entry["id"], name) for name in matching]
+                for key in found:
+                    pipe.hgetall(key)
+                    wanted.append(entry)
+            return servers, list(zip(wanted, await pipe.execute(), strict=True))
+
+        servers, found = await self.read(reader)
+        last = int(time.time() // bucket) * bucket
+        first = last - (max(1, window // bucket) - 1) * bucket
+        streams = [(entry, points(raw, first)) for entry, raw in found]
+        series = summed_series(servers, streams, bucket, first, last)
+        return {"bucket": bucket, "series": series}
+
+    async def metrics(self):
+        """Totals of every server still listed, and live connections of the alive ones, as
+        they published them at their last heartbeat."""
+
+        async def reader(client):
+            servers = await self.read_servers(client)
+            pipe = client.pipeline(transaction=False)
+            for entry in servers:
+                pipe.get(self.keys.metrics(entry["id"]))
+            return list(zip(servers, await pipe.execute(), strict=True))
+
+        live, totals = summed_metrics(await self.read(reader))
+        return {"live": live_rows(live), "totals": totals}
 
     async def clear(self):
         async def reader(client):

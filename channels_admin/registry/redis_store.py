@@ -15,6 +15,11 @@ Keys, under ``REDIS_PREFIX`` (``P``):
   ``by_type``, ``by_consumer``, ``by_state``; the overview);
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
   server, the same two hashes and a sorted set by end time that bounds them;
+- ``P:server:<id>:activity`` and ``:activity:consumer:<path>``: that server's activity
+  buckets, bucket start -> JSON ``[counts..., live]``, summed and per consumer (listed in the
+  set ``:activity:consumers``), trimmed to ``ACTIVITY_WINDOW``, and
+  ``P:server:<id>:metrics``: JSON of its running totals and live counts by type and
+  consumer (see :mod:`channels_admin.registry.redis_activity`);
 - ``P:decisions`` and ``P:decisions:outcomes``: recent decisions (JSON) and their outcomes
   (for the overview's counts), newest first, trimmed together.
 """
@@ -75,6 +80,18 @@ class Keys:
 
     def channels(self, server):
         return "%s:server:%s:channels" % (self.prefix, server)
+
+    def activity(self, server):
+        return "%s:server:%s:activity" % (self.prefix, server)
+
+    def activity_consumers(self, server):
+        return "%s:server:%s:activity:consumers" % (self.prefix, server)
+
+    def consumer_activity(self, server, consumer):
+        return "%s:server:%s:activity:consumer:%s" % (self.prefix, server, consumer)
+
+    def metrics(self, server):
+        return "%s:server:%s:metrics" % (self.prefix, server)
 
     def started(self, server, field=None, value=None):
         """The sorted set of a server's live connections by start time; with ``field``

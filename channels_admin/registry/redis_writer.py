@@ -3,7 +3,8 @@
 The recorder's calls only note what changed (a dict assignment, never an await on Redis); the
 writer wakes, waits a moment for more, and sends the batch in one pipeline. Every
 ``HEARTBEAT`` it renews this server's entry and the counters of the connections active since
-the last beat, and moves the connections of servers found dead to the closed ones (``lost``).
+the last beat, publishes this server's activity (:mod:`.redis_activity`), and moves the
+connections of servers found dead to the closed ones (``lost``).
 When Redis fails it backs off and retries (logging once); when Redis is back, even empty, it
 puts this worker's live connections back.
 """
@@ -13,6 +14,7 @@ import json
 import logging
 import time
 
+from channels_admin.registry.redis_activity import Publisher
 from channels_admin.registry.redis_store import (
     ENTRY_FIELDS,
     SUBSETS,
@@ -72,6 +74,7 @@ class Writer:
         self.counted_at = 0.0
         self.wake = asyncio.Event()
         self.client = None
+        self.activity = Publisher(self.keys, server["id"], FORGET_DEAD_SERVERS)
         self.task = self.loop.create_task(self.run(), name="channels_admin Redis writer")
 
     # Called on the connection's path: no await, bounded.
@@ -238,6 +241,7 @@ class Writer:
         ttl = max(60, int(self.heartbeat * 20))
         for key in keys.live(server):
             pipe.expire(key, ttl)
+        self.activity.publish(pipe, self.registry.live.values(), now)
         await pipe.execute()
         for other, raw in servers.items():
             await self.reap(other.decode(), json.loads(raw), now)
@@ -245,6 +249,7 @@ class Writer:
     async def put_back(self):
         """Write every live record of this worker again, as if Redis had never seen them."""
         self.resync = False
+        self.activity.lost()
         keys, server = self.keys, self.server["id"]
         records = list(self.registry.live.values())
         self.live = {}
