@@ -233,6 +233,8 @@ async def fill(url, size):
     from channels_admin.registry import set_registry
     from channels_admin.registry.redis_store import (
         ENTRY_FIELDS,
+        RANKED_FIELDS,
+        SUBSETS,
         Keys,
         dumps,
         entry_fields,
@@ -286,12 +288,11 @@ async def fill(url, size):
         indexed = {**entry, **fields}
         pipe.hset(keys.index(server), fields["id"], dumps([indexed[n] for n in ENTRY_FIELDS]))
         pipe.hset(keys.records(server), fields["id"], dumps({**full, **fields}))
-        for key in (
-            keys.started(server),
-            keys.started(server, "state", record.state),
-            keys.started(server, "type", record.type),
-        ):
-            pipe.zadd(key, {fields["id"]: fields["started"]})
+        for field in RANKED_FIELDS:
+            pipe.zadd(keys.ranked(server, field), {fields["id"]: indexed[field]})
+        for subset in ((), *SUBSETS):
+            if all(getattr(record, field) == value for field, value in subset):
+                pipe.zadd(keys.started(server, subset), {fields["id"]: fields["started"]})
         if len(pipe) >= 2000:
             await pipe.execute()
     await pipe.execute()
@@ -316,6 +317,9 @@ def reads(url, runs):
                 ("connections, oldest first", "connections/?order=started"),
                 ("connections, one server", "connections/?server=bench-host:1000:000000"),
                 ("connections, state filter", "connections/?state=accepted"),
+                ("connections, group filter", "connections/?group=chat_room7"),
+                ("connections, consumer filter (matches all)", "connections/?consumer=Chat"),
+                ("connections, by path (scans)", "connections/?order=path"),
                 ("connection detail", "connections/%016x/" % (size - 1)),
             ],
         )

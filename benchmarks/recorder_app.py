@@ -13,7 +13,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
 import django  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-settings.CHANNELS_ADMIN = {"RECORD_EVENTS": os.environ.get("RECORDER_EVENTS") == "1"}
+settings.CHANNELS_ADMIN = {
+    **getattr(settings, "CHANNELS_ADMIN", {}),
+    "RECORD_EVENTS": os.environ.get("RECORDER_EVENTS") == "1",
+}
 django.setup()
 
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402

@@ -11,6 +11,7 @@ from django.core.management.base import SystemCheckError
 
 from channels_admin.conf import app_settings
 from channels_admin.recorder.records import Decision, Record
+from channels_admin.registry import redis as redis_registry
 from channels_admin.registry.base import RegistryUnavailable
 from channels_admin.registry.redis_store import hide_password, layer_redis_url
 from tests.conftest import free_port
@@ -116,6 +117,8 @@ async def test_counters_heartbeat_and_closed(make_registry):
     made[0].messages_in = 7
     made[0].last_activity = time.time()
     await eventually(lambda: registry.get(made[0].id), lambda r: r and r["messages_in"] == 7)
+    busiest = await registry.connections(order="-messages_in", limit=1)
+    assert busiest["connections"][0]["id"] == made[0].id  # its sorted set renewed too
     for each in made:
         each.state, each.ended = "closed", time.time()
         await registry.closed(each)
@@ -149,7 +152,7 @@ async def test_a_dead_server_leaves_the_live_picture(make_registry):
     assert both["total"] == 6  # its connections are live again, not lost as well
 
 
-async def test_default_page_and_counts_across_servers_one_dying(make_registry):
+async def test_default_page_and_counts_across_servers_one_dying(make_registry, monkeypatch):
     """The overview's counts and the default list come from each server's published counts
     and sorted set: they must agree with the records, across servers, as one dies."""
     names = ("a", "b", "c")
@@ -163,6 +166,7 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry):
             state="connecting" if number % 5 == 0 else "accepted",
             type="http" if number % 7 == 0 else "websocket",
             started=base + number,
+            messages_in=number * 7 % 30,  # all different, not in start order
         )
         made[each.id] = (name, each)
         await registries[name].opened(each)
@@ -200,11 +204,28 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry):
             r.id for r in records if made[r.id][0] == "b"
         ]
         assert {c["server"] for c in newest["connections"]} <= set(alive)
-        for field, value in (("state", "connecting"), ("type", "http"), ("state", "accepted")):
-            chosen = [r.id for r in records if getattr(r, field) == value]
-            found = await reader.connections(**{field: value}, limit=4)
+        for filters in (
+            {"state": "connecting"},
+            {"type": "http"},
+            {"state": "accepted"},
+            {"type": "websocket", "state": "accepted"},  # the page's default type, and a state
+            {"type": "http", "state": "connecting"},
+        ):
+            chosen = [r.id for r in records if all(getattr(r, f) == v for f, v in filters.items())]
+            found = await reader.connections(**filters, limit=4)
             assert found["total"] == len(chosen)
             assert [c["id"] for c in found["connections"]] == chosen[:4]
+            for order in ("-messages_in", "messages_in"):  # from sorted sets by a counter
+                by_count = sorted(
+                    (r for r in records if r.id in chosen),
+                    key=lambda r: r.messages_in,
+                    reverse=order.startswith("-"),
+                )
+                for dropped in (redis_registry.MAX_DROPPED, 0):  # 0: the index is scanned
+                    monkeypatch.setattr(redis_registry, "MAX_DROPPED", dropped)
+                    found = await reader.connections(**filters, order=order, offset=1, limit=3)
+                    assert found["total"] == len(chosen)
+                    assert [c["id"] for c in found["connections"]] == [r.id for r in by_count[1:4]]
 
     await eventually(reader.summary, lambda s: s["live"] == 30)
     await check(names)
@@ -227,6 +248,83 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry):
     lost = len(expected("abc")) - len(expected("ab"))
     await eventually(lambda: reader.connections(live=False), lambda f: f["total"] == 1 + lost)
     await check("ab")  # and after
+
+
+#: Values a filter meets in Redis as JSON text: escaped quotes and backslashes, non-ASCII
+#: characters (escaped as \\uXXXX, an emoji as two), and Lua pattern characters.
+TRICKY = ("café", 'say "hi"', "back\\slash", "50%-[off].", "😀 smile")
+
+
+async def test_filters_match_exactly_whatever_the_characters(make_registry):
+    """Filters are matched in Redis on the entries' JSON text first: what they find must be
+    exactly what the memory registry's tests find, live and closed."""
+    registry = make_registry("one")
+    made = []
+    for number in range(20):
+        word = TRICKY[number % len(TRICKY)]
+        each = record(
+            f"/ws/{word}/{number}/",
+            consumer=f"app.{word}" if number % 2 else "app.Plain",
+            groups=[f"g{number % 3}", word],
+            user=word if number % 4 == 0 else None,
+            messages_in=number,
+            type="http" if number % 6 == 0 else "websocket",
+        )
+        made.append(each)
+        await registry.opened(each)
+    ended = made[15:]
+    for each in ended:
+        each.state, each.ended = "closed", time.time()
+        await registry.closed(each)
+    await eventually(registry.summary, lambda s: s["live"] == 15 and s["closed"] == 5)
+
+    def tested(each, path=None, consumer=None, group=None, user=None, type=None):
+        return (
+            (path is None or path in each.path)
+            and (consumer is None or consumer in each.consumer)
+            and (group is None or group in each.groups)
+            and (user is None or each.user == user)
+            and (type is None or each.type == type)
+        )
+
+    cases = [{"path": word} for word in TRICKY] + [
+        {"path": "[off]."},
+        {"path": "%"},
+        {"path": "é/"},
+        {"consumer": "app."},
+        {"consumer": "😀"},
+        {"group": "g1"},
+        {"group": "g"},  # exact membership: no group is named "g"
+        {"group": 'say "hi"'},
+        {"user": "café"},
+        {"user": "caf"},  # exact too
+        {"path": "/ws/", "type": "http"},
+        {"consumer": "say", "group": "g2"},
+    ]
+    for filters in cases:
+        for live, records in ((True, made[:15]), (False, ended), (None, made)):
+            found = await registry.connections(
+                live=live, order="-messages_in", limit=100, **filters
+            )
+            expected = [each.id for each in records[::-1] if tested(each, **filters)]
+            assert [c["id"] for c in found["connections"]] == expected, (filters, live)
+            assert found["total"] == len(expected)
+    by_path = await registry.connections(order="path", path="/ws/", limit=100)
+    assert [c["path"] for c in by_path["connections"]] == sorted(r.path for r in made[:15])
+
+
+async def test_a_connection_closed_within_one_batch_is_only_written_closed(
+    make_registry, redis_client
+):
+    registry = make_registry("one")
+    each = record("/ws/brief/", channel_name="specific.brief")
+    await registry.opened(each)
+    each.state, each.ended = "closed", time.time()
+    await registry.closed(each)  # before the writer's first batch
+    await eventually(registry.summary, lambda s: s["closed"] == 1)
+    assert (await registry.get(each.id))["state"] == "closed"
+    assert (await registry.connections())["total"] == 0
+    assert not redis_client.keys("*:server:one:index") + redis_client.keys("*:channels")
 
 
 async def test_redis_emptied_gets_the_live_connections_back(make_registry, redis_client):

@@ -10,6 +10,7 @@ the route's kwargs). :meth:`Record.as_dict` turns them into the JSON record read
 import os
 import time
 from collections import deque
+from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from django.conf import settings as django_settings
@@ -329,5 +330,6 @@ def redact_query(query_string, settings):
     return "&".join(parts)
 
 
+@lru_cache(maxsize=1024)  # the same few header names and query keys, connection after connection
 def contains_word(name, words):
     return any(word in name for word in words)

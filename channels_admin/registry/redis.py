@@ -8,8 +8,10 @@ for the whole cluster, through a short-lived client of the caller's own event lo
 """
 
 import asyncio
+import gc
 import json
 import time
+from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
@@ -19,9 +21,11 @@ from channels_admin.registry.base import ORDER_FIELDS, Registry, RegistryUnavail
 from channels_admin.registry.redis_activity import points, summed_metrics, summed_series
 from channels_admin.registry.redis_store import (
     AT,
+    RANKED_FIELDS,
     SUBSETS,
     Keys,
     connect,
+    dumps,
     entry_fields,
     hide_password,
     layer_redis_url,
@@ -31,6 +35,28 @@ from channels_admin.registry.servers import this_server
 
 #: Seconds a read may take before the page says Redis is unavailable.
 READ_TIMEOUT = 2.0
+#: Connections outside a filter that a list ordered by a RANKED_FIELDS field reads and drops,
+#: at most; beyond, it scans the index.
+MAX_DROPPED = 2000
+#: The entries of the index hash KEYS[1] that contain every ARGV as plain text, as one JSON
+#: array: Redis drops what a filter cannot match, and the page parses one reply, not one per
+#: entry (thousands of replies cost more than the entries themselves).
+MATCHING_ENTRIES = """
+local found = {}
+for _, entry in ipairs(redis.call('HVALS', KEYS[1])) do
+  local keep = true
+  for i = 1, #ARGV do
+    if not string.find(entry, ARGV[i], 1, true) then
+      keep = false
+      break
+    end
+  end
+  if keep then
+    found[#found + 1] = entry
+  end
+end
+return '[' .. table.concat(found, ',') .. ']'
+"""
 
 
 class RedisRegistry(Registry):
@@ -55,7 +81,7 @@ class RedisRegistry(Registry):
 
     async def opened(self, record):
         self.live[record.id] = record
-        self.current_writer().updated(record)
+        self.current_writer().opened(record)
 
     async def changed(self, record):
         if record.id in self.live:
@@ -157,90 +183,107 @@ class RedisRegistry(Registry):
             )
 
         subset = subset_of(type, state)
+        ranked = field == "started" or field in RANKED_FIELDS
         if (
             live is True
-            and field == "started"
-            and subset
+            and ranked
+            and subset is not None
             and not (path or consumer or group or user)
         ):
+            descending = order.startswith("-")
             return await self.read(
-                lambda client: self.newest(
-                    client, server, subset, order == "started", offset, limit
+                lambda client: self.ranked(
+                    client, server, field, subset, descending, offset, limit
                 )
             )
+        filters = {"type": type, "state": state, "user": user, "path": path}
+        filters.update(consumer=consumer, group=group)
+        return await self.read(
+            lambda client: self.scanned(client, live, server, filters, order, offset, limit)
+        )
 
-        async def reader(client):
-            entries = await self.entries(client, live, server)
-            tests = []
-            if type:
-                tests.append(lambda e: e[AT["type"]] == type)
-            if state:
-                tests.append(lambda e: e[AT["state"]] == state)
-            if user:
-                tests.append(lambda e: e[AT["user"]] == user)
-            if path:
-                tests.append(lambda e: path in (e[AT["path"]] or ""))
-            if consumer:
-                tests.append(lambda e: consumer in (e[AT["consumer"]] or ""))
-            if group:
-                tests.append(lambda e: group in e[AT["groups"]])
-            if tests:
-                entries = [e for e in entries if all(test(e) for test in tests)]
-            at = AT[field]
-            entries.sort(
-                key=lambda e: (e[at] is None, 0 if e[at] is None else e[at]),
-                reverse=order.startswith("-"),
-            )
-            page = entries[offset : offset + limit]
-            return {"total": len(entries), "connections": await self.records(client, page)}
+    async def ranked(self, client, server, field, subset, descending, offset, limit):
+        """A live list ordered by ``field`` from each alive server's sorted set of it:
+        ``offset + limit`` ids per server, merged, then that page's records only.
 
-        return await self.read(reader)
-
-    async def newest(self, client, server, subset, oldest_first, offset, limit):
-        """A live list by start time from each alive server's sorted set (``subset``: see
-        :func:`subset_of`): ``offset + limit`` ids per server, merged, then that page's
-        records only."""
+        ``subset`` (see :func:`subset_of`) has sets of its own by start time; by another
+        field, each server's ids are read further by the number of its connections outside
+        ``subset``, and those outside are dropped (or the index scanned when they are many).
+        """
         keys = self.keys
         servers = await self.alive(client, server)
         pipe = client.pipeline(transaction=False)
         for alive in servers:
-            key = keys.started(alive, *subset)
-            pipe.zcard(key)
-            pipe.zrange(key, 0, offset + limit - 1, desc=not oldest_first, withscores=True)
-        found = await pipe.execute() if servers else []
+            pipe.zcard(keys.started(alive))
+            pipe.zcard(keys.started(alive, subset))
+        sizes = await pipe.execute() if servers else []
+        outside = [every - inside for every, inside in zip(sizes[::2], sizes[1::2], strict=True)]
+        if field == "started":
+            outside = [0] * len(servers)
+        elif sum(outside) > MAX_DROPPED:
+            filters = dict(subset)
+            order = "-" + field if descending else field
+            return await self.scanned(client, True, server, filters, order, offset, limit)
+        pipe = client.pipeline(transaction=False)
+        for alive, beyond in zip(servers, outside, strict=True):
+            key = keys.started(alive, subset) if field == "started" else keys.ranked(alive, field)
+            pipe.zrange(key, 0, offset + limit + beyond - 1, desc=descending, withscores=True)
         firsts = [
-            (started, id.decode(), alive)
-            for alive, ranked in zip(servers, found[1::2], strict=True)
-            for id, started in ranked
+            (score, id.decode(), alive)
+            for alive, found in zip(servers, await pipe.execute(), strict=True)
+            for id, score in found
         ]
-        firsts.sort(reverse=not oldest_first)
+        if any(outside):
+            pipe = client.pipeline(transaction=False)
+            for _, id, alive in firsts:
+                pipe.zscore(keys.started(alive, subset), id)
+            inside = await pipe.execute()
+            firsts = [
+                first for first, score in zip(firsts, inside, strict=True) if score is not None
+            ]
+        firsts.sort(reverse=descending)
         page = firsts[offset : offset + limit]
         pipe = client.pipeline(transaction=False)
         for _, id, alive in page:
             pipe.hget(keys.index(alive), id)
             pipe.hget(keys.records(alive), id)
-        found_records = await pipe.execute() if page else []
+        found = await pipe.execute() if page else []
         return {
-            "total": sum(found[::2]),
+            "total": sum(sizes[1::2]),
             "connections": [
                 merged(record, index)
-                for index, record in zip(found_records[::2], found_records[1::2], strict=True)
+                for index, record in zip(found[::2], found[1::2], strict=True)
                 if record is not None  # closed since the ids were read
             ],
         }
 
-    async def entries(self, client, live, server=None):
+    async def scanned(self, client, live, server, filters, order, offset, limit):
+        """A list read from the whole index (entries matching ``filters`` first picked out
+        by Redis), filtered, sorted and paged here."""
+        texts = needles(**filters)
+        found = await self.entries(client, live, server, texts)
+        test = entry_test(**filters)
+        with collector_paused():  # thousands of lists and sort keys, and no cycle
+            if test is not None:
+                found = [entry for entry in found if test(entry)]
+            page = sorted_entries(found, order)[offset : offset + limit]
+        return {"total": len(found), "connections": await self.records(client, page)}
+
+    async def entries(self, client, live, server=None, texts=()):
         """Index entries: live ones of the alive servers (``live=True``), closed ones
-        (``False``) or both (``None``)."""
+        (``False``) or both (``None``); only those whose JSON contains each of ``texts``
+        (see :func:`needles`), and maybe a few more: the caller tests the fields."""
         keys = self.keys
+        matching = client.register_script(MATCHING_ENTRIES)
         pipe = client.pipeline(transaction=False)
         if live is not False:
             for alive in await self.alive(client, server):
-                pipe.hvals(keys.index(alive))
+                await matching(keys=[keys.index(alive)], args=texts, client=pipe)
         if live is not True:
-            pipe.hvals(keys.closed_index)
-        found = [raw for values in await pipe.execute() for raw in values]
-        entries = json.loads(b"[%s]" % b",".join(found))  # one parse, not one per entry
+            await matching(keys=[keys.closed_index], args=texts, client=pipe)
+        found = await pipe.execute()
+        with collector_paused():
+            entries = [entry for matched in found for entry in json.loads(matched)]
         if live is not True and server is not None:
             entries = [entry for entry in entries if entry[AT["server"]] == server]
         return entries
@@ -408,14 +451,74 @@ def default_url():
 
 
 def subset_of(type, state):
-    """``(field, value)`` of the sorted sets that answer a live list filtered on ``type`` or
-    ``state`` (``(None, None)`` unfiltered), or None when the filter needs the index."""
-    if type and state:
+    """The subset (see :data:`~.redis_store.SUBSETS`) whose sorted set answers a live list
+    filtered on ``type`` and ``state`` (``()`` unfiltered), or None when none does."""
+    subset = tuple((field, value) for field, value in (("type", type), ("state", state)) if value)
+    return subset if not subset or subset in SUBSETS else None
+
+
+@contextmanager
+def collector_paused():
+    """Pause the cyclic garbage collector while thousands of index entries are parsed: it
+    would run dozens of times over new lists that hold no cycle, and take half the page's
+    time. Left as found when something else had paused it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def needles(*, path=None, consumer=None, group=None, user=None, type=None, state=None):
+    """What the JSON of an index entry must contain to pass these filters: a substring
+    filter as the JSON text of its value (the escaping of a string's characters is that of
+    each character, so a substring stays one), an exact one quoted. A type or a state is in
+    most entries: not worth looking for there."""
+    texts = [dumps(text)[1:-1] for text in (path, consumer) if text]
+    texts += [dumps(text) for text in (group, user) if text]
+    return texts
+
+
+GROUPS = AT["groups"]
+
+
+def entry_test(*, type=None, state=None, user=None, path=None, consumer=None, group=None):
+    """A function telling whether an index entry passes the connections list's filters, or
+    None when there is none."""
+    exact = [
+        (AT[name], value)
+        for name, value in (("type", type), ("state", state), ("user", user))
+        if value
+    ]
+    within = [
+        (AT[name], value) for name, value in (("path", path), ("consumer", consumer)) if value
+    ]
+    if not (exact or within or group):
         return None
-    field, value = ("type", type) if type else ("state", state) if state else (None, None)
-    if field is not None and value not in SUBSETS[field]:
-        return None
-    return field, value
+
+    def test(entry):
+        for at, value in exact:
+            if entry[at] != value:
+                return False
+        for at, value in within:
+            if value not in (entry[at] or ""):
+                return False
+        return not group or group in entry[GROUPS]
+
+    return test
+
+
+def sorted_entries(entries, order):
+    """``entries`` in the order ``order`` names (``"-field"``: descending), missing values
+    last, as the memory registry orders records."""
+    at = AT[order.lstrip("-")]
+    return sorted(
+        entries,
+        key=lambda entry: (entry[at] is None, 0 if entry[at] is None else entry[at]),
+        reverse=order.startswith("-"),
+    )
 
 
 def merged(record, index):

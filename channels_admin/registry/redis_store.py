@@ -9,10 +9,12 @@ Keys, under ``REDIS_PREFIX`` (``P``):
   an index entry (what lists filter and sort on) and a full record (what one connection's
   page shows) by connection id, and connection ids by channel name;
 - ``P:server:<id>:started``: sorted set of that server's live connection ids by start time
-  (the default connections page), ``P:server:<id>:started:state:<state>`` and
-  ``:started:type:<type>`` the same for each live state and scope type (a list filtered on
-  one of them), and ``P:server:<id>:counts``: JSON of its live counts (``live``,
-  ``by_type``, ``by_consumer``, ``by_state``; the overview);
+  (the default connections page), ``P:server:<id>:started:state:<state>``,
+  ``:started:type:<type>`` and ``:started:type:<type>:state:<state>`` the same for each live
+  state, scope type and both (a list filtered on them), and ``P:server:<id>:counts``: JSON
+  of its live counts (``live``, ``by_type``, ``by_consumer``, ``by_state``; the overview);
+- ``P:server:<id>:by:<field>``: sorted set of that server's live connection ids by one of
+  :data:`RANKED_FIELDS` (a list ordered by it), renewed with the index entries;
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
   server, the same two hashes and a sorted set by end time that bounds them;
 - ``P:server:<id>:activity`` and ``:activity:consumer:<path>``: that server's activity
@@ -35,9 +37,18 @@ from redis.retry import Retry
 from channels_admin.conf import SCOPE_TYPES
 from channels_admin.registry.base import LIVE_STATES
 
-#: Subsets of a server's live connections kept as sorted sets of their own (field -> values),
-#: so that a list filtered on one of them reads a page, not the whole index.
-SUBSETS = {"state": LIVE_STATES, "type": SCOPE_TYPES}
+#: Subsets of a server's live connections kept as sorted sets of their own, each a tuple of
+#: ``(field, value)``: a list filtered on a type, a state or both reads a page of one of
+#: them, not the whole index.
+SUBSETS = (
+    *((("type", type),) for type in SCOPE_TYPES),
+    *((("state", state),) for state in LIVE_STATES),
+    *((("type", type), ("state", state)) for type in SCOPE_TYPES for state in LIVE_STATES),
+)
+#: Fields besides the start time that a server's live connections are kept sorted by, in
+#: sorted sets their writer renews with the index entries: a list ordered by one of them
+#: reads a page, not the whole index.
+RANKED_FIELDS = ("last_activity", "messages_in", "messages_out", "bytes_in", "bytes_out")
 #: Fields of a record kept in the index: what the connections list filters, sorts and counts.
 INDEX_FIELDS = (
     "id",
@@ -93,11 +104,16 @@ class Keys:
     def metrics(self, server):
         return "%s:server:%s:metrics" % (self.prefix, server)
 
-    def started(self, server, field=None, value=None):
-        """The sorted set of a server's live connections by start time; with ``field``
-        (one of :data:`SUBSETS`) and ``value``, of those whose ``field`` is ``value``."""
+    def started(self, server, subset=()):
+        """The sorted set of a server's live connections by start time; with ``subset`` (one
+        of :data:`SUBSETS`), of those in it."""
         key = "%s:server:%s:started" % (self.prefix, server)
-        return key if field is None else "%s:%s:%s" % (key, field, value)
+        return key + "".join(":%s:%s" % pair for pair in subset)
+
+    def ranked(self, server, field):
+        """The sorted set of a server's live connections by ``field``, one of
+        :data:`RANKED_FIELDS`."""
+        return "%s:server:%s:by:%s" % (self.prefix, server, field)
 
     def counts(self, server):
         return "%s:server:%s:counts" % (self.prefix, server)
@@ -109,14 +125,15 @@ class Keys:
             self.records(server),
             self.channels(server),
             self.counts(server),
-            *self.every_started(server),
+            *self.every_sorted(server),
         )
 
-    def every_started(self, server):
-        """Every sorted set of a server's live connections by start time."""
+    def every_sorted(self, server):
+        """Every sorted set of a server's live connections."""
         return (
             self.started(server),
-            *(self.started(server, f, value) for f, values in SUBSETS.items() for value in values),
+            *(self.started(server, subset) for subset in SUBSETS),
+            *(self.ranked(server, field) for field in RANKED_FIELDS),
         )
 
     def reaping(self, server, last_seen):
@@ -178,8 +195,8 @@ def entry_fields(entry):
     return dict(zip(ENTRY_FIELDS, entry, strict=True))
 
 
-def dumps(value):
-    return json.dumps(value, separators=(",", ":"), default=str)
+#: Compact JSON; one encoder for every write (json.dumps() would build one per call).
+dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
 def layer_redis_url(layers):

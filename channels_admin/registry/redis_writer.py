@@ -14,9 +14,11 @@ import json
 import logging
 import time
 
+from channels_admin.registry.base import LIVE_STATES
 from channels_admin.registry.redis_activity import Publisher
 from channels_admin.registry.redis_store import (
     ENTRY_FIELDS,
+    RANKED_FIELDS,
     SUBSETS,
     Keys,
     connect,
@@ -67,6 +69,7 @@ class Writer:
         self.loop = asyncio.get_running_loop()
         self.live = {}  # record id -> Record: to write (again)
         self.closed = {}  # record id -> Record
+        self.fresh = set()  # ids opened since the last batch: not yet among the live keys
         self.decisions = []
         self.dropped = 0
         self.resync = True  # put every live record back at the next beat
@@ -78,6 +81,10 @@ class Writer:
         self.task = self.loop.create_task(self.run(), name="channels_admin Redis writer")
 
     # Called on the connection's path: no await, bounded.
+
+    def opened(self, record):
+        self.fresh.add(record.id)
+        self.updated(record)
 
     def updated(self, record):
         if record.id not in self.live and self.full():
@@ -171,23 +178,25 @@ class Writer:
     async def flush(self):
         if not (self.live or self.closed or self.decisions):
             return
-        live, closed = self.live, self.closed
+        live, closed, fresh = self.live, self.closed, self.fresh
         decisions, self.decisions = held_back(self.decisions, time.time())
-        self.live, self.closed = {}, {}
+        self.live, self.closed, self.fresh = {}, {}, set()
         keys, server = self.keys, self.server["id"]
         pipe = self.client.pipeline(transaction=False)
         serialized = {}  # record id -> as_dict(): wording a trace is the costly part, once
         try:
             write_live(pipe, keys, server, live.values(), serialized)
             if closed:  # one command per key for the whole batch
-                ids = list(closed)
-                pipe.hdel(keys.index(server), *ids)
-                pipe.hdel(keys.records(server), *ids)
-                for key in keys.every_started(server):
-                    pipe.zrem(key, *ids)
-                channels = [r.channel_name for r in closed.values() if r.channel_name]
-                if channels:
-                    pipe.hdel(keys.channels(server), *channels)
+                written = [r for id, r in closed.items() if id not in fresh]
+                if written:  # not those that opened and closed within this batch
+                    ids = [r.id for r in written]
+                    pipe.hdel(keys.index(server), *ids)
+                    pipe.hdel(keys.records(server), *ids)
+                    for key in keys.every_sorted(server):
+                        pipe.zrem(key, *ids)
+                    channels = [r.channel_name for r in written if r.channel_name]
+                    if channels:
+                        pipe.hdel(keys.channels(server), *channels)
                 pipe.hset(
                     keys.closed_index,
                     mapping={id: dumps(index_entry(r, server)) for id, r in closed.items()},
@@ -235,9 +244,17 @@ class Writer:
             "dropped": self.dropped,
         }
         pipe.hset(keys.servers, server, dumps(entry))
-        for record in list(self.registry.live.values()):
-            if record.last_activity >= counted_at and record.id not in self.live:
-                pipe.hset(keys.index(server), record.id, dumps(index_entry(record, server)))
+        active = [
+            record
+            for record in list(self.registry.live.values())
+            if record.last_activity >= counted_at and record.id not in self.live
+        ]
+        if active:
+            pipe.hset(
+                keys.index(server),
+                mapping={r.id: dumps(index_entry(r, server)) for r in active},
+            )
+            write_ranks(pipe, keys, server, active)
         ttl = max(60, int(self.heartbeat * 20))
         for key in keys.live(server):
             pipe.expire(key, ttl)
@@ -252,7 +269,7 @@ class Writer:
         self.activity.lost()
         keys, server = self.keys, self.server["id"]
         records = list(self.registry.live.values())
-        self.live = {}
+        self.live, self.fresh = {}, set()
         pipe = self.client.pipeline(transaction=False)
         pipe.delete(*keys.live(server))
         write_counts(pipe, keys, server, records)
@@ -308,17 +325,28 @@ def write_live(pipe, keys, server, records, serialized=None):
         mapping={r.id: dumps(as_dict(r, serialized)) for r in records},
     )
     pipe.zadd(keys.started(server), {r.id: r.started for r in records})
-    for field, values in SUBSETS.items():
-        for value in values:
-            inside = {r.id: r.started for r in records if getattr(r, field) == value}
-            if inside:
-                pipe.zadd(keys.started(server, field, value), inside)
-            if field == "state" and len(inside) < len(records):  # a type never changes
-                outside = [r.id for r in records if r.id not in inside]
-                pipe.zrem(keys.started(server, field, value), *outside)
+    alike = {}  # (type, state) -> {id: started}
+    for r in records:
+        alike.setdefault((r.type, r.state), {})[r.id] = r.started
+    for (type, state), started in alike.items():
+        by_type, by_state = ("type", type), ("state", state)
+        for subset in ((by_type,), (by_state,), (by_type, by_state)):
+            if subset in SUBSETS:
+                pipe.zadd(keys.started(server, subset), started)
+        for other in LIVE_STATES:  # a connection changes state, never type
+            if other != state:
+                pipe.zrem(keys.started(server, (("state", other),)), *started)
+                pipe.zrem(keys.started(server, (by_type, ("state", other))), *started)
+    write_ranks(pipe, keys, server, records)
     channels = {r.channel_name: r.id for r in records if r.channel_name}
     if channels:
         pipe.hset(keys.channels(server), mapping=channels)
+
+
+def write_ranks(pipe, keys, server, records):
+    """Queue the scores of live ``records`` in the sorted sets by each of RANKED_FIELDS."""
+    for field in RANKED_FIELDS:
+        pipe.zadd(keys.ranked(server, field), {r.id: getattr(r, field) for r in records})
 
 
 def write_counts(pipe, keys, server, records):
