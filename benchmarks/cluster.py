@@ -156,8 +156,16 @@ def overhead(url, rounds):
         print(
             f"  server CPU per {kind[:-1]:<10} without {cost_plain:7.1f} us   with "
             f"{cost_recorded:7.1f} us   capacity kept {100 * cost_plain / cost_recorded:5.1f}%"
-            f" (target {floor}%)"
+            f" (target {floor}%), median of rounds "
+            f"{recorder.kept_per_round(plain, recorded, kind):5.1f}%"
         )
+    setup_django(url)
+    own = asyncio.run(own_cost_per_connection(recorder))
+    print(
+        f"  the recorder's own CPU per connection, in-process, the writer's batch included: "
+        f"{own:.1f} us, {100 * own / cost_plain:.1f}% of daphne's without it: capacity kept "
+        f"{100 * cost_plain / (cost_plain + own):.1f}%"
+    )
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="cluster_settings", BENCH_REDIS_URL=url)
     without = recorder.memory_in_fresh_process("plain", env=env)
     with_recorder = recorder.memory_in_fresh_process("recorded", env=env)
@@ -166,6 +174,24 @@ def overhead(url, rounds):
         f"{without:.0f} B, with {with_recorder:.0f} B, recorder adds "
         f"{with_recorder - without:.0f} B (target <= 2048 B)\n"
     )
+
+
+async def own_cost_per_connection(recorder):
+    """recorder.py's in-process figure with RedisRegistry, each recorded run ending with the
+    writer's batch sent (the writer works on the server's loop: its CPU is the worker's)."""
+    from channels_admin.registry import get_registry
+
+    registry = get_registry()
+
+    async def flush():
+        writer = registry.current_writer()
+        while writer.client is None:  # its task connects on its first turn
+            await asyncio.sleep(0.01)
+        await writer.flush()
+
+    cost = await recorder.cost_per_connection(flush)
+    await registry.stop()
+    return cost
 
 
 async def hold_connections(ports, per_worker):

@@ -195,8 +195,9 @@ def entry_fields(entry):
     return dict(zip(ENTRY_FIELDS, entry, strict=True))
 
 
-#: Compact JSON; one encoder for every write (json.dumps() would build one per call).
-dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
+#: Compact JSON; one encoder for every write (json.dumps() would build one per call), that
+#: does not look for cycles: what it encodes is built by the recorder, as dicts and lists.
+dumps = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False).encode
 
 
 def layer_redis_url(layers):
