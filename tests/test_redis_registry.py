@@ -162,7 +162,7 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry, m
         name = names[number % 3]
         each = record(
             f"/ws/{name}/{number}/",
-            consumer="chat.Chat" if number % 2 else None,
+            consumer="chat.Chat" if number % 2 else "chat.Lobby" if number % 3 else None,
             state="connecting" if number % 5 == 0 else "accepted",
             type="http" if number % 7 == 0 else "websocket",
             started=base + number,
@@ -176,6 +176,14 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry, m
         records = [each for name, each in made.values() if name in alive]
         records.sort(key=lambda each: each.started, reverse=True)
         return records
+
+    def matches(each, filters):
+        return all(
+            value in (each.consumer or "")
+            if field == "consumer"
+            else getattr(each, field) == value
+            for field, value in filters.items()
+        )
 
     def counts(records):
         by = {"type": {}, "consumer": {}, "state": {}}
@@ -210,8 +218,11 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry, m
             {"state": "accepted"},
             {"type": "websocket", "state": "accepted"},  # the page's default type, and a state
             {"type": "http", "state": "connecting"},
+            {"consumer": "chat."},  # from each consumer's own sets, two names here
+            {"consumer": "Lobby", "type": "websocket"},
+            {"consumer": "nobody"},
         ):
-            chosen = [r.id for r in records if all(getattr(r, f) == v for f, v in filters.items())]
+            chosen = [r.id for r in records if matches(r, filters)]
             found = await reader.connections(**filters, limit=4)
             assert found["total"] == len(chosen)
             assert [c["id"] for c in found["connections"]] == chosen[:4]
@@ -242,11 +253,23 @@ async def test_default_page_and_counts_across_servers_one_dying(make_registry, m
     await eventually(reader.summary, lambda s: s["by_state"]["connecting"] == 5)
     await check(names)
 
+    lobby = [made[r.id] for r in expected(names) if r.consumer == "chat.Lobby"]
+    for name, each in lobby[:2]:  # a layer above the consumer refused them
+        each.consumer = None
+        await registries[name].changed(each)
+    name, gone = lobby[1]
+    gone.state, gone.ended = "closed", time.time()
+    await registries[name].closed(gone)  # in the same batch as the refusal, most likely
+    made.pop(gone.id)
+    count = len([r for r in expected(names) if r.consumer == "chat.Lobby"])
+    await eventually(reader.summary, lambda s: s["by_consumer"].get("chat.Lobby") == count)
+    await check(names)
+
     await registries["c"].stop()  # no more heartbeats, as after SIGKILL
     await eventually(reader.summary, lambda s: s["live"] == len(expected("ab")))
     await check("ab")  # at once, before it is reaped
     lost = len(expected("abc")) - len(expected("ab"))
-    await eventually(lambda: reader.connections(live=False), lambda f: f["total"] == 1 + lost)
+    await eventually(lambda: reader.connections(live=False), lambda f: f["total"] == 2 + lost)
     await check("ab")  # and after
 
 
@@ -336,6 +359,7 @@ async def test_redis_emptied_gets_the_live_connections_back(make_registry, redis
     await eventually(registry.summary, lambda s: s["live"] == 4)
     assert time.monotonic() - emptied < 2 * HEARTBEAT + 1.0  # + reads under load
     assert (await registry.connections(limit=2))["total"] == 4  # the default page too
+    assert (await registry.connections(consumer="chat.N"))["total"] == 2  # and a consumer's
     assert len((await registry.connections(limit=2))["connections"]) == 2
 
 

@@ -183,17 +183,15 @@ class RedisRegistry(Registry):
             )
 
         subset = subset_of(type, state)
-        ranked = field == "started" or field in RANKED_FIELDS
-        if (
-            live is True
-            and ranked
-            and subset is not None
-            and not (path or consumer or group or user)
-        ):
+        if consumer:  # its sets are by start time, all types or one
+            ranked = field == "started" and not state
+        else:
+            ranked = field == "started" or field in RANKED_FIELDS
+        if live is True and ranked and subset is not None and not (path or group or user):
             descending = order.startswith("-")
             return await self.read(
                 lambda client: self.ranked(
-                    client, server, field, subset, descending, offset, limit
+                    client, server, field, subset, consumer, descending, offset, limit
                 )
             )
         filters = {"type": type, "state": state, "user": user, "path": path}
@@ -202,36 +200,49 @@ class RedisRegistry(Registry):
             lambda client: self.scanned(client, live, server, filters, order, offset, limit)
         )
 
-    async def ranked(self, client, server, field, subset, descending, offset, limit):
-        """A live list ordered by ``field`` from each alive server's sorted set of it:
-        ``offset + limit`` ids per server, merged, then that page's records only.
+    async def ranked(self, client, server, field, subset, consumer, descending, offset, limit):
+        """A live list ordered by ``field`` from each alive server's sorted sets of it:
+        ``offset + limit`` ids per set, merged, then that page's records only.
 
-        ``subset`` (see :func:`subset_of`) has sets of its own by start time; by another
-        field, each server's ids are read further by the number of its connections outside
-        ``subset``, and those outside are dropped (or the index scanned when they are many).
+        ``subset`` (see :func:`subset_of`) has sets of its own by start time, and so has
+        each consumer whose name contains ``consumer``, of each type. By another field, each
+        server's ids are read further by the number of its connections outside ``subset``,
+        and those outside are dropped (or the index scanned when they are many).
         """
         keys = self.keys
         servers = await self.alive(client, server)
+        sources = [(alive, subset) for alive in servers]  # (server, a subset with a set)
+        if consumer:
+            pipe = client.pipeline(transaction=False)
+            for alive in servers:
+                pipe.smembers(keys.consumers(alive))
+            sources = [
+                (alive, subset + (("consumer", name),))
+                for alive, names in zip(servers, await pipe.execute(), strict=True)
+                for name in map(bytes.decode, names)
+                if consumer in name
+            ]
         pipe = client.pipeline(transaction=False)
-        for alive in servers:
+        for alive, chosen in sources:
             pipe.zcard(keys.started(alive))
-            pipe.zcard(keys.started(alive, subset))
-        sizes = await pipe.execute() if servers else []
+            pipe.zcard(keys.started(alive, chosen))
+        sizes = await pipe.execute() if sources else []
         outside = [every - inside for every, inside in zip(sizes[::2], sizes[1::2], strict=True)]
         if field == "started":
-            outside = [0] * len(servers)
+            outside = [0] * len(sources)
         elif sum(outside) > MAX_DROPPED:
             filters = dict(subset)
             order = "-" + field if descending else field
             return await self.scanned(client, True, server, filters, order, offset, limit)
         pipe = client.pipeline(transaction=False)
-        for alive, beyond in zip(servers, outside, strict=True):
-            key = keys.started(alive, subset) if field == "started" else keys.ranked(alive, field)
+        for (alive, chosen), beyond in zip(sources, outside, strict=True):
+            key = keys.started(alive, chosen) if field == "started" else keys.ranked(alive, field)
             pipe.zrange(key, 0, offset + limit + beyond - 1, desc=descending, withscores=True)
+        found = await pipe.execute() if sources else []
         firsts = [
             (score, id.decode(), alive)
-            for alive, found in zip(servers, await pipe.execute(), strict=True)
-            for id, score in found
+            for (alive, _), ranked in zip(sources, found, strict=True)
+            for id, score in ranked
         ]
         if any(outside):
             pipe = client.pipeline(transaction=False)

@@ -11,8 +11,11 @@ Keys, under ``REDIS_PREFIX`` (``P``):
 - ``P:server:<id>:started``: sorted set of that server's live connection ids by start time
   (the default connections page), ``P:server:<id>:started:state:<state>``,
   ``:started:type:<type>`` and ``:started:type:<type>:state:<state>`` the same for each live
-  state, scope type and both (a list filtered on them), and ``P:server:<id>:counts``: JSON
-  of its live counts (``live``, ``by_type``, ``by_consumer``, ``by_state``; the overview);
+  state, scope type and both, ``:started:consumer:<path>`` and
+  ``:started:type:<type>:consumer:<path>`` for each consumer (named in the set
+  ``P:server:<id>:consumers``) and each type of it (a list filtered on them), and
+  ``P:server:<id>:counts``: JSON of its live counts (``live``, ``by_type``,
+  ``by_consumer``, ``by_state``; the overview);
 - ``P:server:<id>:by:<field>``: sorted set of that server's live connection ids by one of
   :data:`RANKED_FIELDS` (a list ordered by it), renewed with the index entries;
 - ``P:closed:index`` / ``:records`` / ``:order``: recently closed connections of every
@@ -115,6 +118,20 @@ class Keys:
         :data:`RANKED_FIELDS`."""
         return "%s:server:%s:by:%s" % (self.prefix, server, field)
 
+    def consumers(self, server):
+        """The set of consumer names that have sorted sets on a server (see
+        :meth:`of_consumer`)."""
+        return "%s:server:%s:consumers" % (self.prefix, server)
+
+    def of_consumer(self, server, consumer, types=SCOPE_TYPES):
+        """The sorted sets by start time of a server's live connections served by
+        ``consumer``: all of them, and those of each of ``types``."""
+        by = ("consumer", consumer)
+        return (
+            self.started(server, (by,)),
+            *(self.started(server, (("type", type), by)) for type in types),
+        )
+
     def counts(self, server):
         return "%s:server:%s:counts" % (self.prefix, server)
 
@@ -125,6 +142,7 @@ class Keys:
             self.records(server),
             self.channels(server),
             self.counts(server),
+            self.consumers(server),
             *self.every_sorted(server),
         )
 

@@ -70,6 +70,7 @@ class Writer:
         self.live = {}  # record id -> Record: to write (again)
         self.closed = {}  # record id -> Record
         self.fresh = set()  # ids opened since the last batch: not yet among the live keys
+        self.consumers = set()  # consumers that have sorted sets on this server (of_consumer)
         self.decisions = []
         self.dropped = 0
         self.resync = True  # put every live record back at the next beat
@@ -185,7 +186,7 @@ class Writer:
         pipe = self.client.pipeline(transaction=False)
         serialized = {}  # record id -> as_dict(): wording a trace is the costly part, once
         try:
-            write_live(pipe, keys, server, live.values(), serialized)
+            write_live(pipe, keys, server, live.values(), self.consumers, serialized)
             if closed:  # one command per key for the whole batch
                 written = [r for id, r in closed.items() if id not in fresh]
                 if written:  # not those that opened and closed within this batch
@@ -194,6 +195,7 @@ class Writer:
                     pipe.hdel(keys.records(server), *ids)
                     for key in keys.every_sorted(server):
                         pipe.zrem(key, *ids)
+                    leave_consumers(pipe, keys, server, written, self.consumers)
                     channels = [r.channel_name for r in written if r.channel_name]
                     if channels:
                         pipe.hdel(keys.channels(server), *channels)
@@ -256,7 +258,7 @@ class Writer:
             )
             write_ranks(pipe, keys, server, active)
         ttl = max(60, int(self.heartbeat * 20))
-        for key in keys.live(server):
+        for key in (*keys.live(server), *self.consumer_sets()):
             pipe.expire(key, ttl)
         self.activity.publish(pipe, self.registry.live.values(), now)
         await pipe.execute()
@@ -270,8 +272,12 @@ class Writer:
         keys, server = self.keys, self.server["id"]
         records = list(self.registry.live.values())
         self.live, self.fresh = {}, set()
+        self.consumers |= {
+            name.decode() for name in await self.client.smembers(keys.consumers(server))
+        }
         pipe = self.client.pipeline(transaction=False)
-        pipe.delete(*keys.live(server))
+        pipe.delete(*keys.live(server), *self.consumer_sets())
+        self.consumers = set()
         write_counts(pipe, keys, server, records)
         if records:  # taken for lost while this worker was cut off: live again
             ids = [record.id for record in records]
@@ -279,9 +285,14 @@ class Writer:
             pipe.hdel(keys.closed_index, *ids)
             pipe.hdel(keys.closed_records, *ids)
         for start in range(0, len(records), RESYNC_CHUNK):
-            write_live(pipe, keys, server, records[start : start + RESYNC_CHUNK])
+            write_live(pipe, keys, server, records[start : start + RESYNC_CHUNK], self.consumers)
             await asyncio.sleep(0)  # the connections of this worker come first
         await pipe.execute()
+
+    def consumer_sets(self):
+        """Every sorted set of this server's connections by consumer."""
+        server = self.server["id"]
+        return [key for name in self.consumers for key in self.keys.of_consumer(server, name)]
 
     async def reap(self, server, entry, now):
         """Move the live connections of a dead server to the closed ones, as ``lost``."""
@@ -297,6 +308,7 @@ class Writer:
             return  # another worker does it
         index = await self.client.hgetall(keys.index(server))
         records = await self.client.hgetall(keys.records(server))
+        consumers = await self.client.smembers(keys.consumers(server))
         pipe = self.client.pipeline(transaction=False)
         for id, raw in index.items():
             lost = {"state": "closed", "closed_by": "lost", "ended": entry["last_seen"]}
@@ -306,13 +318,16 @@ class Writer:
                 pipe.hset(keys.closed_records, id, dumps({**json.loads(records[id]), **lost}))
             pipe.zadd(keys.closed_order, {id: entry["last_seen"]})
         pipe.delete(*keys.live(server))
+        for name in consumers:
+            pipe.delete(*keys.of_consumer(server, name.decode()))
         pipe.hset(keys.servers, server, dumps({**entry, "lost": True, "live": 0}))
         trim_closed(pipe, keys, self.registry.max_closed)
         await pipe.execute()
 
 
-def write_live(pipe, keys, server, records, serialized=None):
-    """Queue the index entries, full records and channel names of live ``records``."""
+def write_live(pipe, keys, server, records, consumers, serialized=None):
+    """Queue the index entries, full records and channel names of live ``records``, and
+    their places in the sorted sets (``consumers``: see :func:`join_consumers`)."""
     records = list(records)
     if not records:
         return
@@ -338,9 +353,46 @@ def write_live(pipe, keys, server, records, serialized=None):
                 pipe.zrem(keys.started(server, (("state", other),)), *started)
                 pipe.zrem(keys.started(server, (by_type, ("state", other))), *started)
     write_ranks(pipe, keys, server, records)
+    join_consumers(pipe, keys, server, records, consumers)
     channels = {r.channel_name: r.id for r in records if r.channel_name}
     if channels:
         pipe.hset(keys.channels(server), mapping=channels)
+
+
+def join_consumers(pipe, keys, server, records, consumers):
+    """Queue live ``records`` into the sorted sets of their consumers; ``consumers`` holds the
+    names this server has sets for, and gains the new ones (named in Redis too)."""
+    owned, unowned = {}, []  # (type, consumer) -> {id: started}; ids with no consumer
+    for r in records:
+        if r.consumer:
+            owned.setdefault((r.type, r.consumer), {})[r.id] = r.started
+        else:
+            unowned.append(r)
+    for (type, consumer), started in owned.items():
+        if consumer not in consumers:
+            consumers.add(consumer)
+            pipe.sadd(keys.consumers(server), consumer)
+        for key in keys.of_consumer(server, consumer, (type,)):
+            pipe.zadd(key, started)
+    leave_consumers(pipe, keys, server, unowned, consumers)
+
+
+def leave_consumers(pipe, keys, server, records, consumers):
+    """Queue ``records`` out of their consumers' sorted sets; out of every consumer's when
+    they have none now (a refusal by a layer above the consumer takes it away)."""
+    owned, unowned = {}, []
+    for r in records:
+        if r.consumer:
+            owned.setdefault((r.type, r.consumer), []).append(r.id)
+        else:
+            unowned.append(r.id)
+    for (type, consumer), ids in owned.items():
+        for key in keys.of_consumer(server, consumer, (type,)):
+            pipe.zrem(key, *ids)
+    if unowned:
+        for consumer in consumers:
+            for key in keys.of_consumer(server, consumer):
+                pipe.zrem(key, *unowned)
 
 
 def write_ranks(pipe, keys, server, records):
