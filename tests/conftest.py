@@ -41,6 +41,31 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped, but CHANNELS_ADMIN_NO_SKIP=1 forbids skips: {report.longrepr}"
 
 
+@pytest.fixture
+def registry():
+    """A fresh memory registry, the one the recorder and the dashboard use for this test."""
+    from channels_admin.registry import set_registry
+    from channels_admin.registry.memory import MemoryRegistry
+
+    registry = MemoryRegistry()
+    set_registry(registry)
+    yield registry
+    set_registry(None)
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    """``save(page, name)``: a PNG of the page, in ``CHANNELS_ADMIN_SCREENSHOTS`` when set
+    (how docs/screenshots are made), else in the test's temporary directory."""
+    directory = Path(os.environ.get("CHANNELS_ADMIN_SCREENSHOTS") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name, full_page=True):
+        page.screenshot(path=str(directory / f"{name}.png"), full_page=full_page)
+
+    return save
+
+
 @pytest.fixture(autouse=True)
 def forget_worker_thread_connections():
     """Consumers run sync code in asgiref's one shared worker thread, which outlives the test.

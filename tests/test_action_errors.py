@@ -1,23 +1,12 @@
 """Action replies on the dashboard: counts by status, the last errors, and action misses
 (404, 405) among the routing decisions."""
 
-import pytest
 from channels.testing import WebsocketCommunicator
 
 from channels_admin.middleware import RoutingRecorderMiddleware
 from channels_admin.recorder.records import MAX_ACTION_ERRORS
-from channels_admin.registry import set_registry
-from channels_admin.registry.memory import MemoryRegistry
 from tests.test_actions import call, routed
 from tests.test_introspection_actions import Api
-
-
-@pytest.fixture
-def registry():
-    registry = MemoryRegistry()
-    set_registry(registry)
-    yield registry
-    set_registry(None)
 
 
 async def live_record(registry):

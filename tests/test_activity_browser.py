@@ -4,26 +4,12 @@ The demo runs with DEBUG on, so its connections keep their frames (RECORD_EVENTS
 ``CHANNELS_ADMIN_SCREENSHOTS=docs/screenshots`` refreshes the README's screenshots.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.test_dashboard_browser import DASHBOARD, TIMEOUT, log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def screenshots(tmp_path):
-    directory = Path(os.environ.get("CHANNELS_ADMIN_SCREENSHOTS") or tmp_path)
-    directory.mkdir(parents=True, exist_ok=True)
-
-    def save(page, name):
-        page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
-
-    return save
 
 
 def say(chat, text):

@@ -23,11 +23,10 @@ from tests.conftest import (
     stop,
     wait_until,
 )
-from tests.test_dashboard_e2e import FORM, Session, poll
+from tests.test_dashboard_e2e import DASHBOARD, Session, poll
 
 pytestmark = pytest.mark.redis
 HEARTBEAT = 0.5
-DASHBOARD = "/admin/channels-routing/"
 WORKERS = 3
 
 
@@ -163,12 +162,7 @@ def test_one_dashboard_for_every_worker(cluster):
 
         # Closed from worker 0, held by worker 1: through the channel layer.
         held = live["/ws/number/1/page/1/"]
-        response, payload = staff.request(
-            "POST",
-            DASHBOARD + f"connections/{held['id']}/close/?format=json",
-            "code=4002",
-            {"Content-Type": FORM, "X-CSRFToken": staff.cookies["csrftoken"]},
-        )
+        response, payload = staff.close_connection(held["id"], 4002)
         assert response.status == 200, payload
         with pytest.raises(Exception) as closed:
             sockets[1].recv(timeout=10)

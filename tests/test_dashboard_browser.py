@@ -6,9 +6,7 @@ by default). ``CHANNELS_ADMIN_SCREENSHOTS=docs/screenshots pytest tests/test_das
 refreshes the README's.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -17,17 +15,6 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT = 15_000  # ms, for anything that waits on the server or on a refresh
 DASHBOARD = "/admin/channels-routing/"
-
-
-@pytest.fixture
-def screenshots(tmp_path):
-    directory = Path(os.environ.get("CHANNELS_ADMIN_SCREENSHOTS") or tmp_path)
-    directory.mkdir(parents=True, exist_ok=True)
-
-    def save(page, name):
-        page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
-
-    return save
 
 
 def log_in(page, server):

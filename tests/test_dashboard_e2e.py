@@ -43,6 +43,15 @@ class Session:
         assert response.status == 200, (path, response.status, payload[:300])
         return json.loads(payload)
 
+    def close_connection(self, connection, code):
+        """Close a connection from the dashboard, as its button does (POST, CSRF token)."""
+        return self.request(
+            "POST",
+            DASHBOARD + f"connections/{connection}/close/?format=json",
+            f"code={code}",
+            {"Content-Type": FORM, "X-CSRFToken": self.cookies["csrftoken"]},
+        )
+
     def log_in(self, username, password):
         response, page = self.request("GET", "/admin/login/")
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
@@ -108,12 +117,7 @@ def test_a_real_websocket_shows_on_the_dashboard_and_is_closed_from_it(demo_serv
         close = DASHBOARD + f"connections/{connection['id']}/close/?format=json"
         response, _ = staff.request("POST", close, "code=4001", {"Content-Type": FORM})
         assert response.status == 403  # no CSRF token
-        response, payload = staff.request(
-            "POST",
-            close,
-            "code=4001",
-            {"Content-Type": FORM, "X-CSRFToken": staff.cookies["csrftoken"]},
-        )
+        response, payload = staff.close_connection(connection["id"], 4001)
         assert response.status == 200, payload
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=DEADLINE)

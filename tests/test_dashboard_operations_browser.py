@@ -7,9 +7,7 @@ Screenshots go to ``$CHANNELS_ADMIN_SCREENSHOTS`` (the test's temporary director
 refreshes the README's.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -39,17 +37,6 @@ TOO_WIDE = """() => Array.from(document.querySelectorAll("#content *"))
   .map((element) => element.tagName + "." + element.className)"""
 ROWS_SHOWN = """() => Array.from(document.querySelectorAll("#result_list tbody tr"))
   .filter((row) => row.getBoundingClientRect().bottom <= window.innerHeight).length"""
-
-
-@pytest.fixture
-def screenshots(tmp_path):
-    directory = Path(os.environ.get("CHANNELS_ADMIN_SCREENSHOTS") or tmp_path)
-    directory.mkdir(parents=True, exist_ok=True)
-
-    def save(page, name):
-        page.screenshot(path=str(directory / f"{name}.png"))
-
-    return save
 
 
 def logged_in(browser, server, username, password, **options):
@@ -109,9 +96,9 @@ def test_select_confirm_and_close_with_the_keyboard_in_a_table_that_fits_1280(
     lobby = rows.filter(has_text="/ws/chat/lobby/")
     consumer = lobby.locator('code[title="chat.consumers.ChatConsumer"]')
     expect(consumer).to_have_text("ChatConsumer")
-    screenshots(admin, "connections-1280")
+    screenshots(admin, "connections-1280", full_page=False)
     admin.set_viewport_size({"width": 1920, "height": 1080})
-    screenshots(admin, "connections-1920")
+    screenshots(admin, "connections-1920", full_page=False)
     admin.set_viewport_size({"width": 1280, "height": 800})
 
     # Keyboard only: select two rooms with Space, run the action with Enter.
@@ -133,7 +120,7 @@ def test_select_confirm_and_close_with_the_keyboard_in_a_table_that_fits_1280(
     expect(admin.locator("#close-list tbody tr")).to_have_count(2)
     expect(admin.locator("#close-list")).to_contain_text("/ws/chat/room-0/")
     assert chat.evaluate("window.rooms[0].readyState") == 1
-    screenshots(admin, "close-confirmation")
+    screenshots(admin, "close-confirmation", full_page=False)
     admin.locator("#close-code").fill("4002")
     admin.locator("#close-reason").fill("maintenance")
     admin.locator(".ca-confirm-form input[type=submit]").focus()
@@ -211,9 +198,9 @@ def test_every_page_and_the_panel_pass_axe_light_and_dark(browser, demo_server, 
         axe(dashboard, f"close confirmation ({scheme})", rules=rules)
         if scheme == "dark":
             dashboard.goto(demo_server.url + DASHBOARD + "connections/")
-            screenshots(dashboard, "connections-1280-dark")
+            screenshots(dashboard, "connections-1280-dark", full_page=False)
             dashboard.set_viewport_size({"width": 1920, "height": 1080})
-            screenshots(dashboard, "connections-1920-dark")
+            screenshots(dashboard, "connections-1920-dark", full_page=False)
 
         # The panel, opened on the demo's page (loaded again: the toolbar keeps only the
         # latest requests, and the dashboard's refreshes were requests too).

@@ -10,16 +10,7 @@ from django.test import override_settings
 
 from channels_admin.groups import active_groups, group_counts
 from channels_admin.registry import set_registry
-from channels_admin.registry.memory import MemoryRegistry
 from tests.test_recorder import application
-
-
-@pytest.fixture
-def registry():
-    registry = MemoryRegistry()
-    set_registry(registry)
-    yield registry
-    set_registry(None)
 
 
 async def open_rooms(*rooms):

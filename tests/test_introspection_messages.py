@@ -14,8 +14,6 @@ from channels_admin.generic import WebsocketConsumer, WebsocketDemultiplexer
 from channels_admin.generic.sessions import channel_session
 from channels_admin.introspection import describe, explain
 from channels_admin.middleware import RoutingRecorderMiddleware
-from channels_admin.registry import set_registry
-from channels_admin.registry.memory import MemoryRegistry
 from channels_admin.routing import (
     ChannelNameRouter,
     MessageRouter,
@@ -104,12 +102,9 @@ def application():
 
 
 @pytest.fixture
-def registry():
-    registry = MemoryRegistry()
-    set_registry(registry)
+def registry(registry):
     ran.clear()
-    yield registry
-    set_registry(None)
+    return registry
 
 
 def test_describe_lists_routes_with_channels_filters_and_nested_includes():

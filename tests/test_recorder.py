@@ -88,11 +88,8 @@ def application():
 
 
 @pytest.fixture
-def registry():
-    registry = MemoryRegistry()
-    set_registry(registry)
+def registry(registry):
     yield registry
-    set_registry(None)
     assert recording.by_channel == {}  # nothing of a closed connection stays behind
 
 

@@ -92,7 +92,7 @@ async def test_configured_bounds_apply(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_per_frame_action_routing_does_not_grow_a_live_connection(registry_for_test):
+async def test_per_frame_action_routing_does_not_grow_a_live_connection(registry):
     """Action routing decides on every frame; once the connection's own routing is recorded,
     those steps are dropped, so a socket that lives for 300 frames holds no more than one."""
     from channels_admin.middleware import RoutingRecorderMiddleware
@@ -108,13 +108,5 @@ async def test_per_frame_action_routing_does_not_grow_a_live_connection(registry
             assert reply["status"] == 200 and reply["data"]["kwargs"] == {"pk": number}
         (live,) = recording.by_channel.values()
         assert len(live.trace) == 0 and live.trace.closed
-        record = (await registry_for_test.connections())["connections"][0]
+        record = (await registry.connections())["connections"][0]
         assert record["consumer"].endswith(".Api") and len(record["trace"]) == 1
-
-
-@pytest.fixture
-def registry_for_test():
-    registry = MemoryRegistry()
-    set_registry(registry)
-    yield registry
-    set_registry(None)

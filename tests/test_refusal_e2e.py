@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.test_dashboard_browser import TIMEOUT, log_in, screenshots  # noqa: F401
+from tests.test_dashboard_browser import TIMEOUT, log_in
 from tests.test_dashboard_e2e import DASHBOARD, Session, poll
 
 pytestmark = pytest.mark.browser
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 def test_a_bad_origin_is_refused_with_http_403_and_the_dashboard_names_the_validator(
     demo_server,
     browser,
-    screenshots,  # noqa: F811 (the fixture imported above)
+    screenshots,
 ):
     with pytest.raises(InvalidStatus) as refused:
         connect(demo_server.ws_url + "/ws/chat/lobby/", origin="http://evil.example")

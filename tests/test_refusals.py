@@ -12,8 +12,6 @@ from django.urls import path
 from channels_admin.introspection import explain
 from channels_admin.middleware import RoutingRecorderMiddleware
 from channels_admin.recorder import recording
-from channels_admin.registry import set_registry
-from channels_admin.registry.memory import MemoryRegistry
 from channels_admin.routing import ProtocolTypeRouter, URLRouter
 
 
@@ -75,11 +73,8 @@ def application():
 
 
 @pytest.fixture
-def registry():
-    registry = MemoryRegistry()
-    set_registry(registry)
+def registry(registry):
     yield registry
-    set_registry(None)
     assert recording.by_channel == {}
 
 

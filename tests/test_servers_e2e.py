@@ -8,7 +8,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.conftest import DemoServer, demo_environment
-from tests.test_dashboard_e2e import DASHBOARD, DEADLINE, FORM, Session, poll
+from tests.test_dashboard_e2e import DASHBOARD, DEADLINE, Session, poll
 
 
 @pytest.fixture(params=["uvicorn", "hypercorn"])
@@ -47,12 +47,7 @@ def test_recorder_and_close_under_the_server(served):
         assert connection["kwargs"] == {"room": "servers"}
         assert connection["state"] == "accepted"
 
-        response, payload = staff.request(
-            "POST",
-            DASHBOARD + f"connections/{connection['id']}/close/?format=json",
-            "code=4001",
-            {"Content-Type": FORM, "X-CSRFToken": staff.cookies["csrftoken"]},
-        )
+        response, payload = staff.close_connection(connection["id"], 4001)
         assert response.status == 200, payload
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=DEADLINE)

@@ -289,7 +289,7 @@ def redact_headers(headers, settings):
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
-        if name in names or contains_word(name, words):
+        if name in names or secret_header(name, words):
             value = REDACTED
         elif name == "sec-websocket-protocol":
             value = redact_subprotocols(value, words)
@@ -330,6 +330,11 @@ def redact_query(query_string, settings):
     return "&".join(parts)
 
 
-@lru_cache(maxsize=1024)  # the same few header names and query keys, connection after connection
 def contains_word(name, words):
     return any(word in name for word in words)
+
+
+@lru_cache(maxsize=1024)  # the same few header names, connection after connection
+def secret_header(name, words):
+    """Whether a header name contains a secret word (only names are cached, never values)."""
+    return contains_word(name, words)

@@ -132,6 +132,10 @@ class Keys:
             *(self.started(server, (("type", type), by)) for type in types),
         )
 
+    def of_consumers(self, server, consumers):
+        """Every sorted set of a server's live connections by one of ``consumers``."""
+        return [key for name in consumers for key in self.of_consumer(server, name)]
+
     def counts(self, server):
         return "%s:server:%s:counts" % (self.prefix, server)
 

@@ -258,7 +258,7 @@ class Writer:
             )
             write_ranks(pipe, keys, server, active)
         ttl = max(60, int(self.heartbeat * 20))
-        for key in (*keys.live(server), *self.consumer_sets()):
+        for key in (*keys.live(server), *keys.of_consumers(server, self.consumers)):
             pipe.expire(key, ttl)
         self.activity.publish(pipe, self.registry.live.values(), now)
         await pipe.execute()
@@ -272,12 +272,11 @@ class Writer:
         keys, server = self.keys, self.server["id"]
         records = list(self.registry.live.values())
         self.live, self.fresh = {}, set()
-        self.consumers |= {
-            name.decode() for name in await self.client.smembers(keys.consumers(server))
-        }
+        named = await self.client.smembers(keys.consumers(server))
+        consumers = self.consumers | {name.decode() for name in named}  # their sets go too
+        self.consumers = set()  # write_live() names them again
         pipe = self.client.pipeline(transaction=False)
-        pipe.delete(*keys.live(server), *self.consumer_sets())
-        self.consumers = set()
+        pipe.delete(*keys.live(server), *keys.of_consumers(server, consumers))
         write_counts(pipe, keys, server, records)
         if records:  # taken for lost while this worker was cut off: live again
             ids = [record.id for record in records]
@@ -288,11 +287,6 @@ class Writer:
             write_live(pipe, keys, server, records[start : start + RESYNC_CHUNK], self.consumers)
             await asyncio.sleep(0)  # the connections of this worker come first
         await pipe.execute()
-
-    def consumer_sets(self):
-        """Every sorted set of this server's connections by consumer."""
-        server = self.server["id"]
-        return [key for name in self.consumers for key in self.keys.of_consumer(server, name)]
 
     async def reap(self, server, entry, now):
         """Move the live connections of a dead server to the closed ones, as ``lost``."""
@@ -308,7 +302,7 @@ class Writer:
             return  # another worker does it
         index = await self.client.hgetall(keys.index(server))
         records = await self.client.hgetall(keys.records(server))
-        consumers = await self.client.smembers(keys.consumers(server))
+        consumers = [name.decode() for name in await self.client.smembers(keys.consumers(server))]
         pipe = self.client.pipeline(transaction=False)
         for id, raw in index.items():
             lost = {"state": "closed", "closed_by": "lost", "ended": entry["last_seen"]}
@@ -317,9 +311,7 @@ class Writer:
             if id in records:
                 pipe.hset(keys.closed_records, id, dumps({**json.loads(records[id]), **lost}))
             pipe.zadd(keys.closed_order, {id: entry["last_seen"]})
-        pipe.delete(*keys.live(server))
-        for name in consumers:
-            pipe.delete(*keys.of_consumer(server, name.decode()))
+        pipe.delete(*keys.live(server), *keys.of_consumers(server, consumers))
         pipe.hset(keys.servers, server, dumps({**entry, "lost": True, "live": 0}))
         trim_closed(pipe, keys, self.registry.max_closed)
         await pipe.execute()
@@ -362,7 +354,7 @@ def write_live(pipe, keys, server, records, consumers, serialized=None):
 def join_consumers(pipe, keys, server, records, consumers):
     """Queue live ``records`` into the sorted sets of their consumers; ``consumers`` holds the
     names this server has sets for, and gains the new ones (named in Redis too)."""
-    owned, unowned = {}, []  # (type, consumer) -> {id: started}; ids with no consumer
+    owned, unowned = {}, []  # (type, consumer) -> {id: started}; records with no consumer
     for r in records:
         if r.consumer:
             owned.setdefault((r.type, r.consumer), {})[r.id] = r.started
@@ -390,9 +382,8 @@ def leave_consumers(pipe, keys, server, records, consumers):
         for key in keys.of_consumer(server, consumer, (type,)):
             pipe.zrem(key, *ids)
     if unowned:
-        for consumer in consumers:
-            for key in keys.of_consumer(server, consumer):
-                pipe.zrem(key, *unowned)
+        for key in keys.of_consumers(server, consumers):
+            pipe.zrem(key, *unowned)
 
 
 def write_ranks(pipe, keys, server, records):
